@@ -1,0 +1,191 @@
+// Command townhall runs a Townhall server: polls, word clouds, Q&A and a
+// speaker queue for large live sessions, on an embedded store or, with
+// --redis, as one of many instances sharing Redis.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/townhall/townhall/eventlog"
+	"github.com/townhall/townhall/hub"
+	"github.com/townhall/townhall/web"
+)
+
+// Environment keys, one per flag.
+const (
+	envAddr           = "TOWNHALL_ADDR"
+	envData           = "TOWNHALL_DATA"
+	envRedis          = "TOWNHALL_REDIS"
+	envSecret         = "TOWNHALL_SECRET"
+	envPublicURL      = "TOWNHALL_PUBLIC_URL"
+	envAllowedOrigins = "TOWNHALL_ALLOWED_ORIGINS"
+	envCreateToken    = "TOWNHALL_CREATE_TOKEN"
+	envMetricsAddr    = "TOWNHALL_METRICS_ADDR"
+	envLogLevel       = "TOWNHALL_LOG_LEVEL"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+type config struct {
+	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel string
+	drain                                                                            time.Duration
+}
+
+func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("townhall", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	str := func(p *string, name, env, def, usage string) {
+		if v := getenv(env); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, usage+" (env "+env+")")
+	}
+	str(&c.addr, "addr", envAddr, ":8080", "where to listen")
+	str(&c.data, "data", envData, "./data", "the embedded store's folder (ignored with --redis)")
+	str(&c.redis, "redis", envRedis, "", "a Redis URL: use Redis for the log and fan-out")
+	str(&c.secret, "secret", envSecret, "", "signs tokens; every instance of one deployment shares it (default: generated and kept in the store)")
+	str(&c.publicURL, "public-url", envPublicURL, "", "the base of the join link and QR code (default: from the request)")
+	str(&c.origins, "allowed-origins", envAllowedOrigins, "", "comma-separated host patterns allowed to open a websocket besides this host")
+	str(&c.createToken, "create-token", envCreateToken, "", "if set, POST /api/sessions needs it as a bearer token")
+	str(&c.metricsAddr, "metrics-addr", envMetricsAddr, "", "where /metrics is served (default: same as --addr)")
+	str(&c.logLevel, "log-level", envLogLevel, "info", "debug, info, warn or error")
+	fs.DurationVar(&c.drain, "drain", 10*time.Second, "how long shutdown waits for commands in flight")
+	return c, fs.Parse(args)
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := parse(args, getenv, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
+		fmt.Fprintln(stderr, "townhall: --log-level:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := serve(ctx, cfg, log, stdout); err != nil {
+		log.Error("townhall stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	proposed := make([]byte, 32)
+	rand.Read(proposed)
+	secret := []byte(cfg.secret)
+	if cfg.secret == "" {
+		if secret, err = store.Secret(ctx, proposed); err != nil {
+			return fmt.Errorf("token secret: %w", err)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg)})
+	var origins []string
+	for _, o := range strings.Split(cfg.origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	srv := web.New(web.Config{
+		Store: store, Hubs: hubs, Secret: secret, PublicURL: cfg.publicURL,
+		AllowedOrigins: origins, CreateToken: cfg.createToken, Gatherer: reg,
+		MetricsElsewhere: cfg.metricsAddr != "" && cfg.metricsAddr != cfg.addr, Logger: log,
+	})
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	errs := make(chan error, 2)
+	go func() { errs <- httpSrv.Serve(ln) }()
+	var metricsSrv *http.Server
+	if cfg.metricsAddr != "" && cfg.metricsAddr != cfg.addr {
+		mln, err := net.Listen("tcp", cfg.metricsAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", web.MetricsHandler(reg))
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errs <- metricsSrv.Serve(mln) }()
+	}
+	fmt.Fprintf(stdout, "Townhall is listening on %s\nConsole: %s/host/\n", ln.Addr(), consoleBase(cfg.publicURL, ln.Addr()))
+	log.Info("listening", "addr", ln.Addr().String(), "store", storeName(cfg))
+
+	select {
+	case <-ctx.Done():
+	case err := <-errs:
+		return err
+	}
+	log.Info("shutting down: telling clients to reconnect")
+	dctx, cancel := context.WithTimeout(context.Background(), cfg.drain)
+	defer cancel()
+	hubs.Shutdown(dctx)
+	httpSrv.Shutdown(dctx)
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(dctx)
+	}
+	return nil
+}
+
+func storeName(cfg config) string {
+	if cfg.redis != "" {
+		return "redis"
+	}
+	return "embedded " + cfg.data
+}
+
+func consoleBase(public string, addr net.Addr) string {
+	if public != "" {
+		return strings.TrimRight(public, "/")
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// openStore opens the embedded store, or Redis, retrying an unreachable
+// Redis with a message each time rather than exiting.
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (eventlog.Store, error) {
+	if cfg.redis == "" {
+		return eventlog.OpenEmbedded(eventlog.EmbeddedConfig{Dir: cfg.data})
+	}
+	return openRedis(ctx, cfg, log)
+}

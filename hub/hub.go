@@ -1,0 +1,624 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/townhall/townhall/eventlog"
+	"github.com/townhall/townhall/session"
+)
+
+// Hub is one session on this instance: its replica, its local connections
+// and its push ticker.
+type Hub struct {
+	m  *Manager
+	id string
+
+	refs    int // guarded by m.mu
+	loaded  chan struct{}
+	loadErr error
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wakeup  chan struct{}
+
+	// mu guards the replica and the connection sets. Commands' checks and
+	// ticks take it for reading; applying events and (un)registering
+	// connections take it for writing. Nothing holding it writes to a
+	// socket.
+	mu        sync.RWMutex
+	state     *session.State
+	epoch     string
+	broken    error
+	conns     map[*Conn]struct{}
+	byPart    map[string][]*Conn
+	appliedCh chan struct{} // closed and replaced whenever events are applied
+	sinceSnap int
+
+	// dirtyMu guards what changed since the last push, per audience.
+	dirtyMu   sync.Mutex
+	live      dirty // facilitators and displays
+	attendees dirty
+}
+
+type youKey struct{ participant, activity string }
+
+type dirty struct {
+	header   bool
+	acts     map[string]bool
+	you      map[youKey]bool
+	since    time.Time // when the oldest unpushed change happened
+	anything bool
+}
+
+func (d *dirty) mark(ch session.Change, withYou bool, now time.Time) {
+	if !ch.Header && ch.Activity == "" && len(ch.You) == 0 {
+		return
+	}
+	if !d.anything {
+		d.since = now
+		d.anything = true
+	}
+	if ch.Header {
+		d.header = true
+	}
+	if ch.Activity != "" {
+		if d.acts == nil {
+			d.acts = map[string]bool{}
+		}
+		d.acts[ch.Activity] = true
+	}
+	if withYou {
+		for _, p := range ch.You {
+			if d.you == nil {
+				d.you = map[youKey]bool{}
+			}
+			d.you[youKey{p, ch.Activity}] = true
+		}
+	}
+}
+
+func newHub(m *Manager, id string) *Hub {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Hub{
+		m: m, id: id, ctx: ctx, cancel: cancel,
+		loaded:    make(chan struct{}),
+		wakeup:    make(chan struct{}, 1),
+		conns:     map[*Conn]struct{}{},
+		byPart:    map[string][]*Conn{},
+		appliedCh: make(chan struct{}),
+	}
+}
+
+func (h *Hub) poke() {
+	select {
+	case h.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+func (h *Hub) close() { h.cancel() }
+
+func (h *Hub) brokenErr() error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.broken
+}
+
+// run loads the replica, then follows the log and pushes on every tick
+// until the hub closes.
+func (h *Hub) run() {
+	log := h.m.cfg.Logger.With("session", h.id)
+	events, unsubscribe, err := h.load()
+	h.loadErr = err
+	close(h.loaded)
+	if err != nil {
+		log.Error("loading session", "err", err)
+		return
+	}
+	defer unsubscribe()
+	go h.pushLoop()
+
+	poll := time.NewTicker(h.m.cfg.PollInterval)
+	defer poll.Stop()
+	polls := 0
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				// The log closed the subscription: resubscribe, and
+				// catch up by offset meanwhile.
+				events, unsubscribe = h.resubscribe(unsubscribe)
+				continue
+			}
+			batch := []session.Event{e}
+		drain:
+			for len(batch) < 1024 {
+				select {
+				case e, ok := <-events:
+					if !ok {
+						break drain
+					}
+					batch = append(batch, e)
+				default:
+					break drain
+				}
+			}
+			h.applyBatch(batch)
+		case <-h.wakeup:
+			h.catchUp()
+		case <-poll.C:
+			h.catchUp()
+			if polls++; polls%5 == 0 {
+				h.checkEpoch()
+			}
+		}
+	}
+}
+
+func (h *Hub) resubscribe(old func()) (<-chan session.Event, func()) {
+	old()
+	for {
+		ch, cancel, err := h.m.store.Subscribe(h.ctx, h.id)
+		if err == nil {
+			h.catchUp()
+			return ch, cancel
+		}
+		select {
+		case <-h.ctx.Done():
+			c := make(chan session.Event)
+			return c, func() {}
+		case <-time.After(h.m.cfg.PollInterval):
+		}
+	}
+}
+
+// load subscribes first, so nothing appended meanwhile is missed, then
+// reads the snapshot and the tail of the log.
+func (h *Hub) load() (<-chan session.Event, func(), error) {
+	ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
+	defer cancel()
+	epoch, err := h.m.store.Epoch(ctx, h.id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("session %s: %w", h.id, err)
+	}
+	events, unsubscribe, err := h.m.store.Subscribe(h.ctx, h.id)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &session.State{}
+	if off, data, err := h.m.store.LoadSnapshot(ctx, h.id); err == nil {
+		var snap session.State
+		if err := json.Unmarshal(data, &snap); err == nil {
+			snap.Restore()
+			snap.Offset = off
+			st = &snap
+		} else {
+			h.m.cfg.Logger.Error("ignoring a damaged snapshot", "session", h.id, "err", err)
+		}
+	} else if !errors.Is(err, eventlog.ErrNotFound) {
+		unsubscribe()
+		return nil, nil, err
+	}
+	h.state = st
+	h.epoch = epoch
+	if err := h.readFrom(ctx); err != nil {
+		unsubscribe()
+		return nil, nil, err
+	}
+	return events, unsubscribe, nil
+}
+
+// readFrom reads and applies every event after the replica's offset.
+func (h *Hub) readFrom(ctx context.Context) error {
+	for {
+		h.mu.RLock()
+		after := h.state.Offset
+		h.mu.RUnlock()
+		evs, err := h.m.store.Read(ctx, h.id, after, 1000)
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		h.applyBatch(evs)
+	}
+}
+
+func (h *Hub) catchUp() {
+	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+	defer cancel()
+	last, err := h.m.store.LastOffset(ctx, h.id)
+	if err != nil {
+		return
+	}
+	h.mu.RLock()
+	cur := h.state.Offset
+	h.mu.RUnlock()
+	if last < cur {
+		h.setBroken(fmt.Errorf("the log is behind this replica (%d < %d): the store lost data", last, cur))
+		return
+	}
+	if last > cur {
+		if err := h.readFrom(ctx); err != nil {
+			h.m.cfg.Logger.Warn("catching up", "session", h.id, "err", err)
+		}
+	}
+}
+
+func (h *Hub) checkEpoch() {
+	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+	defer cancel()
+	epoch, err := h.m.store.Epoch(ctx, h.id)
+	if errors.Is(err, eventlog.ErrNotFound) || (err == nil && epoch != h.epoch) {
+		h.setBroken(errors.New("the session's log was replaced (the store lost its data)"))
+	}
+}
+
+func (h *Hub) setBroken(err error) {
+	h.mu.Lock()
+	first := h.broken == nil
+	h.broken = err
+	h.mu.Unlock()
+	if first {
+		h.m.cfg.Logger.Error("session log changed under this instance", "session", h.id, "err", err)
+	}
+}
+
+// applyBatch folds events into the replica in offset order, filling any gap
+// from the log first.
+func (h *Hub) applyBatch(evs []session.Event) {
+	h.mu.RLock()
+	cur := h.state.Offset
+	h.mu.RUnlock()
+	if len(evs) > 0 && evs[0].Offset > cur+1 {
+		// A gap: the subscription skipped events. Read them first.
+		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+		err := h.readFrom(ctx)
+		cancel()
+		if err != nil {
+			h.m.cfg.Logger.Warn("filling a gap", "session", h.id, "err", err)
+			return
+		}
+	}
+	now := time.Now()
+	h.mu.Lock()
+	applied := false
+	for _, e := range evs {
+		if e.Offset <= h.state.Offset {
+			continue
+		}
+		if e.Offset != h.state.Offset+1 {
+			break // the rest comes with the next catch-up
+		}
+		out := h.state.Apply(e)
+		if out.Result.Err != nil && e.Cmd.Op == "invalid" {
+			h.m.cfg.Logger.Error("skipping a malformed event", "session", h.id, "offset", e.Offset)
+		}
+		applied = true
+		h.sinceSnap++
+		h.dirtyMu.Lock()
+		h.live.mark(out.Change, false, now)
+		h.attendees.mark(out.Change, true, now)
+		h.dirtyMu.Unlock()
+	}
+	if applied {
+		close(h.appliedCh)
+		h.appliedCh = make(chan struct{})
+	}
+	var snap []byte
+	var snapOff uint64
+	if h.sinceSnap >= h.m.cfg.SnapshotEvery {
+		h.sinceSnap = 0
+		snapOff = h.state.Offset
+		var err error
+		if snap, err = json.Marshal(h.state); err != nil {
+			h.m.cfg.Logger.Error("encoding a snapshot", "session", h.id, "err", err)
+			snap = nil
+		}
+	}
+	h.mu.Unlock()
+	if snap != nil {
+		ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+		if err := h.m.store.SaveSnapshot(ctx, h.id, snapOff, snap); err != nil {
+			h.m.cfg.Logger.Warn("saving a snapshot", "session", h.id, "err", err)
+		}
+		cancel()
+	}
+}
+
+// waitApplied waits until the replica includes offset.
+func (h *Hub) waitApplied(ctx context.Context, offset uint64) error {
+	for {
+		h.mu.RLock()
+		cur, ch := h.state.Offset, h.appliedCh
+		h.mu.RUnlock()
+		if cur >= offset {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-h.ctx.Done():
+			return ErrShutdown
+		}
+	}
+}
+
+// Export is the whole session with every count, at the latest offset this
+// replica knows after catching up with the log.
+func (h *Hub) Export(ctx context.Context) (Export, error) {
+	last, err := h.m.store.LastOffset(ctx, h.id)
+	if err != nil {
+		return Export{}, err
+	}
+	h.poke()
+	if err := h.waitApplied(ctx, last); err != nil {
+		return Export{}, err
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	s := h.state
+	x := Export{ID: s.ID, Code: s.Code, Title: s.Title, State: "live", CreatedAt: s.CreatedAt.UTC().Format(time.RFC3339),
+		Offset: s.Offset, Participants: len(s.Participants), Activities: []any{}}
+	if s.Ended {
+		x.State = "ended"
+	}
+	for _, a := range s.Activities {
+		x.Activities = append(x.Activities, a.Export())
+	}
+	return x, nil
+}
+
+// Export is the export's JSON shape (PROTOCOL.md).
+type Export struct {
+	ID           string `json:"id"`
+	Code         string `json:"code"`
+	Title        string `json:"title"`
+	State        string `json:"state"`
+	CreatedAt    string `json:"createdAt"`
+	Offset       uint64 `json:"offset"`
+	Participants int    `json:"participants"`
+	Activities   []any  `json:"activities"`
+}
+
+// Title returns the session's title and code.
+func (h *Hub) Title() (title, code string) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.state.Title, h.state.Code
+}
+
+func nowString() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+func frame(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("hub: encoding a frame: %v", err)) // our own types always encode
+	}
+	return b
+}
+
+type sessionMsg struct {
+	Type   string              `json:"type"`
+	Offset uint64              `json:"offset"`
+	Now    string              `json:"now"`
+	View   session.SessionView `json:"view"`
+}
+
+type activityMsg struct {
+	Type     string `json:"type"`
+	Offset   uint64 `json:"offset"`
+	Now      string `json:"now"`
+	Activity any    `json:"activity"`
+}
+
+func youFrame(a *session.Activity, participant string) []byte {
+	m := map[string]any{"type": "you", "activity": a.ID}
+	for k, v := range a.You(participant) {
+		m[k] = v
+	}
+	return frame(m)
+}
+
+// pushLoop runs the two ticks: live (facilitators, displays) and attendees.
+func (h *Hub) pushLoop() {
+	live := time.NewTicker(h.m.cfg.LiveInterval)
+	defer live.Stop()
+	att := time.NewTicker(h.m.cfg.AttendeeInterval)
+	defer att.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-live.C:
+			h.tick(false)
+		case <-att.C:
+			h.tick(true)
+		}
+	}
+}
+
+// tick encodes each changed view once per role and queues the same bytes
+// on every connection of that role.
+func (h *Hub) tick(attendees bool) {
+	h.dirtyMu.Lock()
+	var d dirty
+	if attendees {
+		d, h.attendees = h.attendees, dirty{}
+	} else {
+		d, h.live = h.live, dirty{}
+	}
+	h.dirtyMu.Unlock()
+	if !d.anything {
+		return
+	}
+	roles := []session.Role{session.Facilitator, session.Display}
+	if attendees {
+		roles = []session.Role{session.Attendee}
+	}
+
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	st := h.state
+	now := nowString()
+	type out struct {
+		key   string
+		frame []byte
+	}
+	frames := map[session.Role][]out{}
+	for _, r := range roles {
+		if d.header {
+			frames[r] = append(frames[r], out{"s", frame(sessionMsg{"session", st.Offset, now, st.View(r)})})
+		}
+		for id := range d.acts {
+			a := st.Activity(id)
+			if a == nil || !st.Visible(id, r) {
+				continue
+			}
+			frames[r] = append(frames[r], out{"a" + id, frame(activityMsg{"activity", st.Offset, now, a.View(r)})})
+		}
+	}
+	for c := range h.conns {
+		for _, f := range frames[c.role] {
+			c.enqueue(f.key, f.frame)
+		}
+	}
+	for k := range d.you {
+		a := st.Activity(k.activity)
+		if a == nil {
+			continue
+		}
+		conns := h.byPart[k.participant]
+		if len(conns) == 0 {
+			continue
+		}
+		f := youFrame(a, k.participant)
+		for _, c := range conns {
+			c.enqueue("y"+k.activity, f)
+		}
+	}
+	if h.m.cfg.Metrics != nil {
+		h.m.cfg.Metrics.PushLatency.Observe(time.Since(d.since).Seconds())
+	}
+}
+
+// Serve runs one client's connection until it ends. The caller has
+// checked its credentials; the hub sends the welcome.
+func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, role session.Role, participant string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c := &Conn{
+		ws: ws, role: role, participant: participant, cancel: cancel,
+		limiter: rate.NewLimiter(rate.Limit(h.m.cfg.CommandRate), h.m.cfg.CommandBurst),
+		wake:    make(chan struct{}, 1),
+	}
+	h.register(c)
+	defer h.unregister(c)
+	if met := h.m.cfg.Metrics; met != nil {
+		met.Connections.WithLabelValues(string(role)).Inc()
+		defer met.Connections.WithLabelValues(string(role)).Dec()
+	}
+
+	werr := make(chan error, 1)
+	go func() {
+		err := c.writeLoop(ctx, h.m.cfg.WriteTimeout, h.m.cfg.Metrics)
+		cancel()
+		werr <- err
+	}()
+	err := h.readLoop(ctx, c)
+	cancel()
+	<-werr
+	return err
+}
+
+// register adds the connection and queues its welcome, under the write
+// lock so that no tick can queue an older state after it.
+func (h *Hub) register(c *Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.conns[c] = struct{}{}
+	if c.participant != "" {
+		h.byPart[c.participant] = append(h.byPart[c.participant], c)
+	}
+	st := h.state
+	c.enqueue("s", frame(struct {
+		Type        string              `json:"type"`
+		Role        session.Role        `json:"role"`
+		Session     string              `json:"session"`
+		Participant string              `json:"participant"`
+		Offset      uint64              `json:"offset"`
+		Now         string              `json:"now"`
+		View        session.SessionView `json:"view"`
+	}{"welcome", c.role, st.ID, c.participant, st.Offset, nowString(), st.View(c.role)}))
+	if c.role == session.Attendee {
+		for _, a := range st.Activities {
+			c.enqueue("y"+a.ID, youFrame(a, c.participant))
+		}
+	}
+}
+
+func (h *Hub) unregister(c *Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.conns, c)
+	if c.participant != "" {
+		list := h.byPart[c.participant]
+		for i, x := range list {
+			if x == c {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(h.byPart, c.participant)
+		} else {
+			h.byPart[c.participant] = list
+		}
+	}
+}
+
+// goAway tells every client to reconnect, then closes it.
+func (h *Hub) goAway() {
+	f := frame(map[string]string{"type": "reconnect", "reason": "server restarting"})
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.conns {
+		c.closeWith(CloseGoingAway, f)
+	}
+}
+
+// waitConns waits until every connection has ended, or ctx.
+func (h *Hub) waitConns(ctx context.Context) {
+	for {
+		h.mu.RLock()
+		n := len(h.conns)
+		h.mu.RUnlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// ConnCount is the number of local connections.
+func (h *Hub) ConnCount() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.conns)
+}
+

@@ -1,0 +1,252 @@
+// Package hub hosts live sessions on one instance: one Hub per session keeps
+// a replica of the session's state, fed by the log, and the local websocket
+// connections of the session, to which it pushes coalesced views on a tick.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/townhall/townhall/eventlog"
+)
+
+// Config tunes the hubs. The zero value works.
+type Config struct {
+	// LiveInterval is the push tick for facilitators and displays. Zero
+	// means 100 ms.
+	LiveInterval time.Duration
+	// AttendeeInterval is the push tick for attendees. Zero means 250 ms.
+	AttendeeInterval time.Duration
+	// SnapshotEvery is how many events pass between snapshots. Zero means
+	// 1000.
+	SnapshotEvery int
+	// IdleClose is how long a hub stays after its last connection leaves.
+	// Zero means 30 s.
+	IdleClose time.Duration
+	// MaxReplies bounds the acks and errors queued for one connection.
+	// Zero means 64.
+	MaxReplies int
+	// WriteTimeout bounds one frame's write; a client slower than that is
+	// closed. Zero means 10 s.
+	WriteTimeout time.Duration
+	// PollInterval is how often a hub asks the log for its last offset, to
+	// find events its subscription missed. Zero means 1 s.
+	PollInterval time.Duration
+	// AppendTimeout bounds a command's append. Zero means 2 s.
+	AppendTimeout time.Duration
+	// CommandRate and CommandBurst limit each connection's commands. Zero
+	// means 10 per second with bursts of 20.
+	CommandRate  float64
+	CommandBurst int
+	// Logger receives errors. Nil means slog.Default().
+	Logger *slog.Logger
+	// Metrics, when set, records what the hubs do.
+	Metrics *Metrics
+}
+
+func (c *Config) fill() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.LiveInterval, 100*time.Millisecond)
+	def(&c.AttendeeInterval, 250*time.Millisecond)
+	def(&c.IdleClose, 30*time.Second)
+	def(&c.WriteTimeout, 10*time.Second)
+	def(&c.PollInterval, time.Second)
+	def(&c.AppendTimeout, 2*time.Second)
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 1000
+	}
+	if c.MaxReplies == 0 {
+		c.MaxReplies = 64
+	}
+	if c.CommandRate == 0 {
+		c.CommandRate = 10
+	}
+	if c.CommandBurst == 0 {
+		c.CommandBurst = 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// ErrShutdown is returned once the manager is shutting down.
+var ErrShutdown = errors.New("hub: shutting down")
+
+// Manager owns the hubs of this instance, one per session with local
+// clients.
+type Manager struct {
+	cfg   Config
+	store eventlog.Store
+
+	mu       sync.Mutex
+	hubs     map[string]*Hub
+	shutdown bool
+	// active counts commands between their check and their answer, so
+	// that shutdown can wait for their appends; drained closes when it
+	// reaches zero after shutdown began.
+	active  int
+	drained chan struct{}
+	stop    chan struct{}
+}
+
+// NewManager returns a manager serving sessions from store.
+func NewManager(store eventlog.Store, cfg Config) *Manager {
+	cfg.fill()
+	m := &Manager{cfg: cfg, store: store, hubs: map[string]*Hub{}, stop: make(chan struct{}), drained: make(chan struct{})}
+	// A store that loses live events when its connection drops (Redis
+	// pub/sub) says so; every hub then re-reads its log.
+	if r, ok := store.(interface{ Resync() <-chan struct{} }); ok {
+		go func() {
+			for {
+				select {
+				case <-m.stop:
+					return
+				case <-r.Resync():
+					m.mu.Lock()
+					for _, h := range m.hubs {
+						h.poke()
+					}
+					m.mu.Unlock()
+				}
+			}
+		}()
+	}
+	return m
+}
+
+// Acquire returns the session's hub, loading it if needed, and a release
+// function to call when the caller no longer needs it. A hub with no users
+// closes after Config.IdleClose.
+func (m *Manager) Acquire(ctx context.Context, id string) (*Hub, func(), error) {
+	m.mu.Lock()
+	if m.shutdown {
+		m.mu.Unlock()
+		return nil, nil, ErrShutdown
+	}
+	h := m.hubs[id]
+	if h == nil {
+		h = newHub(m, id)
+		m.hubs[id] = h
+		if m.cfg.Metrics != nil {
+			m.cfg.Metrics.Sessions.Inc()
+		}
+		go h.run()
+	}
+	h.refs++
+	m.mu.Unlock()
+
+	var once sync.Once
+	release := func() { once.Do(func() { m.release(h) }) }
+	select {
+	case <-h.loaded:
+	case <-ctx.Done():
+		release()
+		return nil, nil, ctx.Err()
+	}
+	if h.loadErr != nil {
+		release()
+		return nil, nil, h.loadErr
+	}
+	return h, release, nil
+}
+
+func (m *Manager) release(h *Hub) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h.refs--
+	if h.refs > 0 {
+		return
+	}
+	wait := m.cfg.IdleClose
+	if h.loadErr != nil {
+		wait = 0
+	}
+	time.AfterFunc(wait, func() {
+		m.mu.Lock()
+		if h.refs > 0 || m.hubs[h.id] != h {
+			m.mu.Unlock()
+			return
+		}
+		delete(m.hubs, h.id)
+		if m.cfg.Metrics != nil {
+			m.cfg.Metrics.Sessions.Dec()
+		}
+		m.mu.Unlock()
+		h.close()
+	})
+}
+
+// Broken lists the sessions whose log changed under them (a store that
+// lost its data): they are not served until restarted.
+func (m *Manager) Broken() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for id, h := range m.hubs {
+		if err := h.brokenErr(); err != nil {
+			out = append(out, fmt.Sprintf("%s: %v", id, err))
+		}
+	}
+	return out
+}
+
+// Shutdown tells every client to reconnect, waits for commands in flight
+// to be answered (or ctx to end), and closes the hubs. The store stays
+// open: the caller closes it after.
+func (m *Manager) Shutdown(ctx context.Context) {
+	m.mu.Lock()
+	if m.shutdown {
+		m.mu.Unlock()
+		return
+	}
+	m.shutdown = true
+	if m.active == 0 {
+		close(m.drained)
+	}
+	hubs := make([]*Hub, 0, len(m.hubs))
+	for _, h := range m.hubs {
+		hubs = append(hubs, h)
+	}
+	m.mu.Unlock()
+	close(m.stop)
+
+	select {
+	case <-m.drained:
+	case <-ctx.Done():
+	}
+	for _, h := range hubs {
+		h.goAway()
+	}
+	for _, h := range hubs {
+		h.waitConns(ctx)
+		h.close()
+	}
+}
+
+// begin counts a command in flight, or refuses it during shutdown.
+func (m *Manager) begin() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.shutdown {
+		return false
+	}
+	m.active++
+	return true
+}
+
+func (m *Manager) end() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.active--
+	if m.shutdown && m.active == 0 {
+		close(m.drained)
+	}
+}

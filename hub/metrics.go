@@ -1,0 +1,48 @@
+package hub
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the hub's Prometheus collectors. A nil *Metrics records
+// nothing.
+type Metrics struct {
+	Connections *prometheus.GaugeVec
+	Sessions    prometheus.Gauge
+	Commands    *prometheus.CounterVec
+	PushLatency prometheus.Histogram
+	Frames      prometheus.Counter
+	SlowClosed  prometheus.Counter
+}
+
+// NewMetrics makes the collectors and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "townhall_connections", Help: "Open websocket connections by role.",
+		}, []string{"role"}),
+		Sessions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "townhall_sessions", Help: "Sessions hosted by this instance (hubs open).",
+		}),
+		Commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "townhall_commands_total", Help: "Commands by op and result (ok or an error code).",
+		}, []string{"op", "result"}),
+		PushLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "townhall_push_latency_seconds",
+			Help:    "From the first change of a tick's state to its frames being queued on every connection.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 12),
+		}),
+		Frames: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "townhall_frames_written_total", Help: "Websocket frames written.",
+		}),
+		SlowClosed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "townhall_slow_clients_closed_total", Help: "Connections closed because they could not keep up.",
+		}),
+	}
+	reg.MustRegister(m.Connections, m.Sessions, m.Commands, m.PushLatency, m.Frames, m.SlowClosed)
+	return m
+}
+
+func (m *Metrics) command(op, result string) {
+	if m != nil {
+		m.Commands.WithLabelValues(op, result).Inc()
+	}
+}

@@ -1,0 +1,417 @@
+package session
+
+import (
+	"strconv"
+	"time"
+)
+
+// Role is what a credential allows.
+type Role string
+
+// The three roles of PROTOCOL.md.
+const (
+	Facilitator Role = "facilitator"
+	Display     Role = "display"
+	Attendee    Role = "attendee"
+)
+
+// Activity states.
+const (
+	Draft  = "draft"
+	Open   = "open"
+	Closed = "closed"
+)
+
+// Activity kinds.
+const (
+	KindPoll      = "poll"
+	KindWordcloud = "wordcloud"
+	KindQA        = "qa"
+	KindQueue     = "queue"
+)
+
+// dedupWindow is how many command ids the session remembers per participant.
+const dedupWindow = 1000
+
+// State is a session folded from its log. The zero value is the state before
+// the first event. Exported fields are what a snapshot stores.
+type State struct {
+	ID        string    `json:"id"`
+	Code      string    `json:"code"`
+	Title     string    `json:"title"`
+	CreatedAt time.Time `json:"createdAt"`
+	Ended     bool      `json:"ended"`
+	Offset    uint64    `json:"offset"`
+	Presented string    `json:"presented"`
+
+	Activities   []*Activity             `json:"activities"`
+	Participants map[string]*Participant `json:"participants"`
+	// Results remembers each actor's recent command ids and their answers.
+	Results map[string]*results `json:"results"`
+
+	byID map[string]*Activity
+}
+
+// Participant is someone who joined.
+type Participant struct {
+	Name         string `json:"name,omitempty"`
+	Constituency string `json:"constituency,omitempty"`
+}
+
+// Revealed says who sees an activity's results.
+type Revealed struct {
+	Attendees bool `json:"attendees"`
+	Display   bool `json:"display"`
+}
+
+// Activity is one poll, word cloud, Q&A board or speaker queue. Exactly one
+// of the kind fields is set.
+type Activity struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Title     string    `json:"title"`
+	State     string    `json:"state"`
+	Revealed  Revealed  `json:"revealed"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	Poll  *Poll  `json:"poll,omitempty"`
+	Cloud *Cloud `json:"cloud,omitempty"`
+	QA    *QA    `json:"qa,omitempty"`
+	Queue *Queue `json:"queue,omitempty"`
+}
+
+// Result is the answer to a command: an error, or what the ack carries.
+type Result struct {
+	Err      *Error `json:"err,omitempty"`
+	Activity string `json:"activity,omitempty"`
+	Entry    string `json:"entry,omitempty"`
+	Hand     string `json:"hand,omitempty"`
+}
+
+// results is a bounded memory of command ids, oldest forgotten first.
+type results struct {
+	IDs   map[string]Result `json:"ids"`
+	Order []string          `json:"order"`
+}
+
+func (r *results) put(id string, res Result) {
+	if len(r.Order) >= dedupWindow {
+		delete(r.IDs, r.Order[0])
+		r.Order = r.Order[1:]
+	}
+	r.IDs[id] = res
+	r.Order = append(r.Order, id)
+}
+
+// Change says what an applied event changed, so the hub knows what to push.
+type Change struct {
+	Header   bool     // title, presented, state, participants
+	Activity string   // the activity whose view changed
+	You      []string // participants whose own data in Activity changed
+}
+
+// Outcome is what Apply did with one event.
+type Outcome struct {
+	Result    Result
+	Duplicate bool // the command id was seen before: nothing changed
+	Change    Change
+}
+
+// Restore prepares a state decoded from a snapshot.
+func (s *State) Restore() {
+	s.init()
+	s.byID = make(map[string]*Activity, len(s.Activities))
+	for _, a := range s.Activities {
+		s.byID[a.ID] = a
+		a.restore()
+	}
+}
+
+func (s *State) init() {
+	if s.Participants == nil {
+		s.Participants = map[string]*Participant{}
+	}
+	if s.Results == nil {
+		s.Results = map[string]*results{}
+	}
+	if s.byID == nil {
+		s.byID = map[string]*Activity{}
+	}
+}
+
+// Activity returns the activity with that id, or nil.
+func (s *State) Activity(id string) *Activity { return s.byID[id] }
+
+// Seen returns the answer already given to an actor's command id.
+func (s *State) Seen(actor, id string) (Result, bool) {
+	if id == "" {
+		return Result{}, false
+	}
+	r := s.Results[actor]
+	if r == nil {
+		return Result{}, false
+	}
+	res, ok := r.IDs[id]
+	return res, ok
+}
+
+// RoleOf is the role of an actor.
+func RoleOf(actor string) Role {
+	if actor == Host {
+		return Facilitator
+	}
+	return Attendee
+}
+
+// Check says whether the command would be accepted now, without changing
+// anything. The reducer makes the same checks again when the event is
+// applied, so that every replica judges alike.
+func (s *State) Check(actor string, c Command) *Error {
+	s.init()
+	e := Event{Offset: s.Offset + 1, Actor: actor, Cmd: c}
+	_, _, err := s.handle(&e, true)
+	return err
+}
+
+// Apply folds one event into the state. Events must come in offset order;
+// an event at or below the state's offset is ignored. A refused command
+// changes nothing but is remembered with its error, as an accepted one is
+// with its result.
+func (s *State) Apply(e Event) Outcome {
+	s.init()
+	if e.Offset != 0 && e.Offset <= s.Offset {
+		return Outcome{Duplicate: true}
+	}
+	if e.Offset != 0 {
+		s.Offset = e.Offset
+	}
+	if res, ok := s.Seen(e.Actor, e.Cmd.ID); ok {
+		return Outcome{Result: res, Duplicate: true}
+	}
+	res, ch, err := s.handle(&e, false)
+	if err != nil {
+		res = Result{Err: err}
+		ch = Change{}
+	}
+	if e.Cmd.ID != "" && e.Actor != "" {
+		r := s.Results[e.Actor]
+		if r == nil {
+			r = &results{IDs: map[string]Result{}}
+			s.Results[e.Actor] = r
+		}
+		r.put(e.Cmd.ID, res)
+	}
+	return Outcome{Result: res, Change: ch}
+}
+
+// handle checks a command and, unless dry, applies it. It must not change
+// anything before it has decided to accept.
+func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
+	c := &e.Cmd
+	role := RoleOf(e.Actor)
+	if e.Actor == "" {
+		role = ""
+	}
+	need := func(r Role) *Error {
+		if role != r {
+			return errorf(CodeForbidden, "Only the "+string(r)+" may do that.")
+		}
+		return nil
+	}
+	switch c.Op {
+	case OpCreate:
+		if e.Actor != "" || s.ID != "" {
+			return Result{}, Change{}, errorf(CodeForbidden, "The session exists already.")
+		}
+		if !dry {
+			s.ID, s.Code, s.Title, s.CreatedAt = c.Session, c.Code, c.Title, e.Time
+		}
+		return Result{}, Change{Header: true}, nil
+	case OpJoin:
+		if e.Actor != "" {
+			return Result{}, Change{}, errorf(CodeForbidden, "Joining is not a command.")
+		}
+		if !dry {
+			s.Participants["p"+strconv.FormatUint(e.Offset, 10)] = &Participant{Name: c.Name, Constituency: c.Constituency}
+		}
+		return Result{}, Change{Header: true}, nil
+	}
+	if s.Ended {
+		return Result{}, Change{}, errorf(CodeSessionEnded, "The session has ended.")
+	}
+	switch c.Op {
+	case "session.end":
+		if err := need(Facilitator); err != nil {
+			return Result{}, Change{}, err
+		}
+		if !dry {
+			s.Ended = true
+			for _, a := range s.Activities {
+				if a.State == Open {
+					a.State = Closed
+				}
+			}
+		}
+		return Result{}, Change{Header: true}, nil
+	case "activity.create":
+		if err := need(Facilitator); err != nil {
+			return Result{}, Change{}, err
+		}
+		a, err := newActivity(c.Spec, "a"+strconv.FormatUint(e.Offset, 10), e.Time)
+		if err != nil {
+			return Result{}, Change{}, err
+		}
+		if !dry {
+			s.Activities = append(s.Activities, a)
+			s.byID[a.ID] = a
+		}
+		return Result{Activity: a.ID}, Change{Header: true, Activity: a.ID}, nil
+	case "activity.present":
+		if err := need(Facilitator); err != nil {
+			return Result{}, Change{}, err
+		}
+		if c.Activity != "" && s.byID[c.Activity] == nil {
+			return Result{}, Change{}, errorf(CodeNotFound, "There is no such activity.")
+		}
+		if !dry {
+			s.Presented = c.Activity
+		}
+		return Result{}, Change{Header: true}, nil
+	}
+
+	a := s.byID[c.Activity]
+	if c.Activity == "" {
+		if !KnownOp(c.Op) {
+			return Result{}, Change{}, errorf(CodeBadRequest, "Unknown op \""+c.Op+"\".")
+		}
+		return Result{}, Change{}, errorf(CodeBadRequest, "The command needs an activity.")
+	}
+	if a == nil {
+		if !KnownOp(c.Op) {
+			return Result{}, Change{}, errorf(CodeBadRequest, "Unknown op \""+c.Op+"\".")
+		}
+		return Result{}, Change{}, errorf(CodeNotFound, "There is no such activity.")
+	}
+	switch c.Op {
+	case "activity.open", "activity.close":
+		if err := need(Facilitator); err != nil {
+			return Result{}, Change{}, err
+		}
+		if !dry {
+			if c.Op == "activity.open" {
+				a.State = Open
+			} else {
+				a.State = Closed
+			}
+		}
+		return Result{}, s.activityChange(a), nil
+	case "activity.reveal":
+		if err := need(Facilitator); err != nil {
+			return Result{}, Change{}, err
+		}
+		if !dry {
+			if c.Attendees != nil {
+				a.Revealed.Attendees = *c.Attendees
+			}
+			if c.Display != nil {
+				a.Revealed.Display = *c.Display
+			}
+		}
+		return Result{}, s.activityChange(a), nil
+	}
+	h, ok := handlers[c.Op]
+	if !ok {
+		return Result{}, Change{}, errorf(CodeBadRequest, "Unknown op \""+c.Op+"\".")
+	}
+	if err := need(h.role); err != nil {
+		return Result{}, Change{}, err
+	}
+	if h.kind != a.Kind {
+		return Result{}, Change{}, errorf(CodeBadRequest, "That op does not apply to a "+a.Kind+".")
+	}
+	res, you, err := h.fn(a, e, dry)
+	if err != nil {
+		return Result{}, Change{}, err
+	}
+	ch := s.activityChange(a)
+	ch.You = you
+	return res, ch, nil
+}
+
+func (s *State) activityChange(a *Activity) Change {
+	return Change{Activity: a.ID}
+}
+
+// handler is one activity op: it checks, and applies unless dry, returning
+// the participants whose own view changed.
+type handler struct {
+	role Role
+	kind string
+	fn   func(a *Activity, e *Event, dry bool) (Result, []string, *Error)
+}
+
+var handlers = map[string]handler{}
+
+func register(op string, role Role, kind string, fn func(a *Activity, e *Event, dry bool) (Result, []string, *Error)) {
+	handlers[op] = handler{role: role, kind: kind, fn: fn}
+}
+
+// KnownOp says whether op is a command this server knows.
+func KnownOp(op string) bool {
+	switch op {
+	case "session.end", "activity.create", "activity.present", "activity.open", "activity.close", "activity.reveal":
+		return true
+	}
+	_, ok := handlers[op]
+	return ok
+}
+
+func newActivity(spec *ActivitySpec, id string, at time.Time) (*Activity, *Error) {
+	if spec == nil {
+		return nil, errorf(CodeBadRequest, "activity.create needs an activity.")
+	}
+	title, err := cleanText(spec.Title, 200, true)
+	if err != nil {
+		return nil, err
+	}
+	a := &Activity{ID: id, Kind: spec.Kind, Title: title, State: Draft, CreatedAt: at}
+	switch spec.Kind {
+	case KindPoll:
+		a.Poll, err = newPoll(spec)
+		a.Revealed = Revealed{Attendees: false, Display: true}
+	case KindWordcloud:
+		a.Cloud, err = newCloud(spec)
+		a.Revealed = Revealed{Attendees: false, Display: true}
+	case KindQA:
+		a.QA, err = newQA(spec)
+		a.Revealed = Revealed{Attendees: true, Display: true}
+	case KindQueue:
+		a.Queue, err = newQueue(spec)
+		a.Revealed = Revealed{Attendees: true, Display: true}
+	default:
+		return nil, errorf(CodeBadRequest, "Unknown activity kind \""+spec.Kind+"\".")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Activity) restore() {
+	switch {
+	case a.Cloud != nil:
+		a.Cloud.restore()
+	case a.QA != nil:
+		a.QA.restore()
+	case a.Queue != nil:
+		a.Queue.restore()
+	}
+}
+
+// needOpen refuses a participant's answer to an activity that is not open.
+func needOpen(a *Activity) *Error {
+	if a.State != Open {
+		return errorf(CodeActivityClosed, "This activity is not open.")
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package web
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/townhall/townhall/hub"
+)
+
+var csvHeader = []string{"activity", "kind", "title", "item", "count", "status", "name", "constituency", "started_at", "ended_at", "seconds"}
+
+// writeCSV writes one row per poll option, word, Q&A entry and speaker.
+// It reads the export through its JSON shape, the protocol's, so the CSV
+// carries exactly what the JSON export does.
+func writeCSV(w io.Writer, x hub.Export) error {
+	raw, err := json.Marshal(x.Activities)
+	if err != nil {
+		return err
+	}
+	var acts []map[string]any
+	if err := json.Unmarshal(raw, &acts); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(csvHeader)
+	for _, a := range acts {
+		head := []string{str(a["id"]), str(a["kind"]), str(a["title"])}
+		row := func(item, count, status, name, constituency, started, ended, seconds string) {
+			cw.Write(safe(append(append([]string{}, head...), item, count, status, name, constituency, started, ended, seconds)))
+		}
+		switch a["kind"] {
+		case "poll":
+			for _, o := range list(a["options"]) {
+				row(str(o["label"]), str(o["votes"]), "", "", "", "", "", "")
+			}
+		case "wordcloud":
+			for _, w := range list(a["words"]) {
+				status := "visible"
+				switch {
+				case w["hidden"] == true:
+					status = "hidden"
+				case w["pending"] == true:
+					status = "pending"
+				case w["flagged"] == true:
+					status = "flagged"
+				}
+				row(str(w["text"]), str(w["count"]), status, "", "", "", "", "")
+			}
+		case "qa":
+			for _, e := range list(a["entries"]) {
+				status := str(e["status"])
+				if e["pinned"] == true {
+					status += " pinned"
+				}
+				row(str(e["text"]), str(e["votes"]), status, "", "", str(e["createdAt"]), "", "")
+			}
+		case "queue":
+			for _, s := range list(a["speakers"]) {
+				row(str(s["hand"]), "", "spoke", str(s["name"]), str(s["constituency"]), str(s["startedAt"]), str(s["endedAt"]), str(s["seconds"]))
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func list(v any) []map[string]any {
+	items, _ := v.([]any)
+	out := make([]map[string]any, 0, len(items))
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func str(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case float64:
+		return fmt.Sprint(v)
+	}
+	return fmt.Sprint(v)
+}
+
+// safe keeps spreadsheets from running a cell as a formula: text that
+// starts like one gets a leading apostrophe.
+func safe(row []string) []string {
+	for i, c := range row {
+		if c != "" && (c[0] == '=' || c[0] == '+' || c[0] == '-' || c[0] == '@' || c[0] == '\t' || c[0] == '\r') {
+			row[i] = "'" + c
+		}
+	}
+	return row
+}

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+
+	"github.com/townhall/townhall/session"
+)
+
+// Tokens are "<kind>.<session>[.<participant>].<mac>", where mac is an
+// HMAC-SHA256 of the rest under the deployment's secret: any instance that
+// shares the secret can check them without a look-up, and the mac's 192
+// bits make them unguessable.
+type tokens struct{ secret []byte }
+
+// Credentials is what a valid token says.
+type Credentials struct {
+	Role        session.Role
+	Session     string
+	Participant string
+}
+
+var roleKinds = map[session.Role]string{session.Facilitator: "f", session.Display: "d", session.Attendee: "a"}
+
+func (t tokens) mac(parts ...string) string {
+	m := hmac.New(sha256.New, t.secret)
+	m.Write([]byte(strings.Join(parts, ".")))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+}
+
+func (t tokens) issue(c Credentials) string {
+	parts := []string{roleKinds[c.Role], c.Session}
+	if c.Role == session.Attendee {
+		parts = append(parts, c.Participant)
+	}
+	return strings.Join(parts, ".") + "." + t.mac(parts...)
+}
+
+// check returns the credentials of a token, or false if it is not one of
+// ours.
+func (t tokens) check(token string) (Credentials, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) < 3 || len(parts) > 4 {
+		return Credentials{}, false
+	}
+	body, mac := parts[:len(parts)-1], parts[len(parts)-1]
+	if !hmac.Equal([]byte(mac), []byte(t.mac(body...))) {
+		return Credentials{}, false
+	}
+	var c Credentials
+	switch {
+	case body[0] == "f" && len(body) == 2:
+		c = Credentials{Role: session.Facilitator, Session: body[1]}
+	case body[0] == "d" && len(body) == 2:
+		c = Credentials{Role: session.Display, Session: body[1]}
+	case body[0] == "a" && len(body) == 3:
+		c = Credentials{Role: session.Attendee, Session: body[1], Participant: body[2]}
+	default:
+		return Credentials{}, false
+	}
+	return c, true
+}

@@ -1,0 +1,68 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/coder/websocket"
+	"github.com/labstack/echo/v4"
+
+	"github.com/townhall/townhall/hub"
+)
+
+func (s *Server) websocket(c echo.Context) error {
+	ws, err := websocket.Accept(c.Response(), c.Request(), &websocket.AcceptOptions{
+		OriginPatterns: s.cfg.AllowedOrigins,
+	})
+	if err != nil {
+		return nil // Accept has answered the request
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(s.cfg.ReadLimit)
+	ctx := c.Request().Context()
+
+	hctx, cancel := context.WithTimeout(ctx, s.cfg.HelloTimeout)
+	_, data, err := ws.Read(hctx)
+	cancel()
+	if err != nil {
+		if hctx.Err() != nil && ctx.Err() == nil {
+			ws.Close(websocket.StatusPolicyViolation, "no hello in time")
+		}
+		return nil
+	}
+	var hello struct {
+		Type  string `json:"type"`
+		Token string `json:"token"`
+	}
+	refuse := func(code, msg string) error {
+		b, _ := json.Marshal(hub.ErrorMsg{Type: "error", Code: code, Message: msg})
+		wctx, cancel := context.WithTimeout(ctx, s.cfg.HelloTimeout)
+		defer cancel()
+		ws.Write(wctx, websocket.MessageText, b)
+		ws.Close(websocket.StatusPolicyViolation, code)
+		return nil
+	}
+	if json.Unmarshal(data, &hello) != nil || hello.Type != "hello" {
+		return refuse("bad_request", "The first message must be a hello.")
+	}
+	cred, ok := s.tokens.check(hello.Token)
+	if !ok {
+		return refuse("unauthorized", "The token is not valid.")
+	}
+	h, release, err := s.cfg.Hubs.Acquire(ctx, cred.Session)
+	if err != nil {
+		if errors.Is(err, hub.ErrShutdown) {
+			ws.Close(websocket.StatusGoingAway, "server going away")
+			return nil
+		}
+		return refuse("unauthorized", "There is no such session.")
+	}
+	defer release()
+	err = h.Serve(ctx, ws, cred.Role, cred.Participant)
+	if err != nil && websocket.CloseStatus(err) == -1 && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+		s.log.Debug("websocket ended", "err", err)
+	}
+	return nil
+}
+
