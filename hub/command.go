@@ -163,4 +163,3 @@ func (h *Hub) result(op, id string, res session.Result) []byte {
 	h.m.cfg.Metrics.command(op, "ok")
 	return frame(ackMsg{Type: "ack", ID: id, Activity: res.Activity, Entry: res.Entry, Hand: res.Hand})
 }
-

@@ -621,4 +621,3 @@ func (h *Hub) ConnCount() int {
 	defer h.mu.RUnlock()
 	return len(h.conns)
 }
-

@@ -65,4 +65,3 @@ func (s *Server) websocket(c echo.Context) error {
 	}
 	return nil
 }
-

@@ -48,7 +48,7 @@ func main() {
 
 type config struct {
 	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel string
-	drain                                                                            time.Duration
+	drain                                                                             time.Duration
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
