@@ -55,7 +55,7 @@ func (h *Hub) readLoop(ctx context.Context, c *Conn) error {
 		}
 		switch env.Type {
 		case "cmd":
-			h.answer(c, h.command(ctx, c, data))
+			h.answer(c, h.command(ctx, c, data, env.ID))
 		case "hello":
 			// A repeated hello changes nothing: the connection is set up.
 		case "ping":
@@ -76,11 +76,11 @@ func (h *Hub) answer(c *Conn, f []byte) {
 // the replica has applied it, and answers with what the reducer decided.
 // A command id seen before is answered as the first time, without a new
 // append.
-func (h *Hub) command(ctx context.Context, c *Conn, data []byte) []byte {
+func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) []byte {
 	cmd, err := session.ParseCommand(data)
 	if err != nil {
 		h.m.cfg.Metrics.command("unknown", session.CodeBadRequest)
-		return errFrame("", session.CodeBadRequest, "The command is not valid: "+err.Error())
+		return errFrame(rawID, session.CodeBadRequest, "The command is not valid: "+err.Error())
 	}
 	op := cmd.Op
 	if !session.KnownOp(op) {

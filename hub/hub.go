@@ -119,7 +119,11 @@ func (h *Hub) run() {
 	h.loadErr = err
 	close(h.loaded)
 	if err != nil {
-		log.Error("loading session", "err", err)
+		if errors.Is(err, eventlog.ErrNotFound) {
+			log.Debug("no such session")
+		} else {
+			log.Error("loading session", "err", err)
+		}
 		return
 	}
 	defer unsubscribe()
@@ -552,7 +556,8 @@ func (h *Hub) register(c *Conn) {
 		h.byPart[c.participant] = append(h.byPart[c.participant], c)
 	}
 	st := h.state
-	c.enqueue("s", frame(struct {
+	// The welcome goes first and is never replaced by a later push.
+	c.reply(frame(struct {
 		Type        string              `json:"type"`
 		Role        session.Role        `json:"role"`
 		Session     string              `json:"session"`
@@ -560,7 +565,7 @@ func (h *Hub) register(c *Conn) {
 		Offset      uint64              `json:"offset"`
 		Now         string              `json:"now"`
 		View        session.SessionView `json:"view"`
-	}{"welcome", c.role, st.ID, c.participant, st.Offset, nowString(), st.View(c.role)}))
+	}{"welcome", c.role, st.ID, c.participant, st.Offset, nowString(), st.View(c.role)}), 1)
 	if c.role == session.Attendee {
 		for _, a := range st.Activities {
 			c.enqueue("y"+a.ID, youFrame(a, c.participant))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/labstack/echo/v4"
@@ -22,13 +23,13 @@ func (s *Server) websocket(c echo.Context) error {
 	ws.SetReadLimit(s.cfg.ReadLimit)
 	ctx := c.Request().Context()
 
-	hctx, cancel := context.WithTimeout(ctx, s.cfg.HelloTimeout)
-	_, data, err := ws.Read(hctx)
-	cancel()
-	if err != nil {
-		if hctx.Err() != nil && ctx.Err() == nil {
-			ws.Close(websocket.StatusPolicyViolation, "no hello in time")
-		}
+	// Cancelling a read would drop the connection without a close frame,
+	// so the timeout closes it properly from the side instead.
+	late := time.AfterFunc(s.cfg.HelloTimeout, func() {
+		ws.Close(websocket.StatusPolicyViolation, "no hello in time")
+	})
+	_, data, err := ws.Read(ctx)
+	if !late.Stop() || err != nil {
 		return nil
 	}
 	var hello struct {
