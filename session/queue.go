@@ -1,0 +1,731 @@
+package session
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Queue is a list of speakers with a speaking timer. The order in which the
+// floor is given is computed from the raised hands, the policy and the
+// record, so that every replica agrees on it.
+type Queue struct {
+	SpeakingSeconds int      `json:"speakingSeconds"`
+	Constituencies  []string `json:"constituencies"`
+	Policy          string   `json:"policy"`
+	// Waiting holds the raised hands in raise order, not in floor order.
+	Waiting  []*Hand   `json:"waiting"`
+	Speaking *Turn     `json:"speaking,omitempty"`
+	Speeches []*Speech `json:"speeches"`
+
+	// Derived, rebuilt by restore.
+	byHand        map[string]*Hand  // waiting hands by id
+	byParticipant map[string]*Hand  // waiting hands by participant
+	spoke         map[string]bool   // participants with a finished turn
+	lastTurn      map[string]int    // folded constituency → 1 + index of its latest speech
+	consKey       map[string]string // folded configured constituency → its spelling
+	order         []*Hand           // Waiting in floor order
+	stats         []StatView
+}
+
+// Hand is a participant's request for the floor.
+type Hand struct {
+	ID           string    `json:"id"`
+	Participant  string    `json:"participant"`
+	Name         string    `json:"name"`
+	Constituency string    `json:"constituency"`
+	Kind         string    `json:"kind"`
+	RaisedAt     time.Time `json:"raisedAt"`
+	// Seq is the offset of the raise: the raise order.
+	Seq uint64 `json:"seq"`
+	// Placed hands were moved by the facilitator to Index; MovedAt (the
+	// offset of the last move) decides between two claiming one index.
+	Placed  bool   `json:"placed,omitempty"`
+	Index   int    `json:"index,omitempty"`
+	MovedAt uint64 `json:"movedAt,omitempty"`
+}
+
+// Turn is the hand that has the floor, with its timer. Time spoken is
+// ElapsedMS plus, while running, the time since RunningSince.
+type Turn struct {
+	Hand         string    `json:"hand"`
+	Participant  string    `json:"participant"`
+	Name         string    `json:"name"`
+	Constituency string    `json:"constituency"`
+	StartedAt    time.Time `json:"startedAt"`
+	LimitSeconds int       `json:"limitSeconds"`
+	Paused       bool      `json:"paused"`
+	RunningSince time.Time `json:"runningSince"` // zero while paused
+	ElapsedMS    int64     `json:"elapsedMS"`
+}
+
+// Speech is a finished turn. MS is the time actually spoken, pauses
+// excluded, in milliseconds of event time.
+type Speech struct {
+	Hand         string    `json:"hand"`
+	Participant  string    `json:"participant"`
+	Name         string    `json:"name"`
+	Constituency string    `json:"constituency"`
+	StartedAt    time.Time `json:"startedAt"`
+	EndedAt      time.Time `json:"endedAt"`
+	MS           int64     `json:"ms"`
+}
+
+// Queue policies: the order of hands that are neither points of order nor
+// placed by the facilitator.
+const (
+	PolicyFIFO      = "fifo"      // by raise order
+	PolicyAlternate = "alternate" // the constituency that spoke least recently next
+	PolicyFirstTime = "firsttime" // those who have not spoken yet first
+)
+
+// Hand kinds.
+const (
+	HandSpeak = "speak"
+	HandOrder = "order" // a point of order: to the front, after earlier ones
+)
+
+const (
+	queueDefaultSeconds  = 180
+	queueMinSeconds      = 10
+	queueMaxSeconds      = 7200
+	queueMaxConstituency = 50
+	queueMaxText         = 80 // names and constituencies, in code points
+	queueOther           = "other"
+	queueDefaultAdd      = 60
+	queueMaxAdd          = 3600
+	queueMaxLimit        = 36000
+)
+
+func newQueue(spec *ActivitySpec) (*Queue, *Error) {
+	q := &Queue{SpeakingSeconds: spec.SpeakingSeconds, Policy: spec.Policy, Constituencies: []string{}}
+	if q.SpeakingSeconds == 0 {
+		q.SpeakingSeconds = queueDefaultSeconds
+	}
+	if q.SpeakingSeconds < queueMinSeconds || q.SpeakingSeconds > queueMaxSeconds {
+		return nil, errorf(CodeBadRequest, "speakingSeconds must be "+strconv.Itoa(queueMinSeconds)+" to "+strconv.Itoa(queueMaxSeconds)+".")
+	}
+	if q.Policy == "" {
+		q.Policy = PolicyFIFO
+	}
+	if !validPolicy(q.Policy) {
+		return nil, errorf(CodeBadRequest, "policy must be fifo, alternate or firsttime.")
+	}
+	if len(spec.Constituencies) > queueMaxConstituency {
+		return nil, errorf(CodeBadRequest, "A queue has at most "+strconv.Itoa(queueMaxConstituency)+" constituencies.")
+	}
+	seen := map[string]bool{}
+	for _, c := range spec.Constituencies {
+		name, err := cleanText(c, queueMaxText, false)
+		if err != nil {
+			return nil, errorf(CodeBadRequest, "Constituency \""+c+"\": "+err.Message)
+		}
+		k := foldKey(name)
+		if seen[k] {
+			return nil, errorf(CodeBadRequest, "Constituency \""+name+"\" is listed twice.")
+		}
+		seen[k] = true
+		q.Constituencies = append(q.Constituencies, name)
+	}
+	q.restore()
+	return q, nil
+}
+
+func validPolicy(p string) bool {
+	return p == PolicyFIFO || p == PolicyAlternate || p == PolicyFirstTime
+}
+
+func (q *Queue) restore() {
+	if q.Constituencies == nil {
+		q.Constituencies = []string{}
+	}
+	q.consKey = make(map[string]string, len(q.Constituencies))
+	for _, c := range q.Constituencies {
+		q.consKey[foldKey(c)] = c
+	}
+	q.byHand = make(map[string]*Hand, len(q.Waiting))
+	q.byParticipant = make(map[string]*Hand, len(q.Waiting))
+	for _, h := range q.Waiting {
+		q.byHand[h.ID] = h
+		q.byParticipant[h.Participant] = h
+	}
+	q.spoke = map[string]bool{}
+	q.lastTurn = map[string]int{}
+	for i, s := range q.Speeches {
+		q.spoke[s.Participant] = true
+		q.lastTurn[foldKey(s.Constituency)] = i + 1
+	}
+	q.refreshOrder()
+	q.refreshStats()
+}
+
+func init() {
+	register("hand.raise", Attendee, KindQueue, handRaise)
+	register("hand.lower", Attendee, KindQueue, handLower)
+	register("queue.next", Facilitator, KindQueue, queueNext)
+	register("queue.move", Facilitator, KindQueue, queueMove)
+	register("queue.remove", Facilitator, KindQueue, queueRemove)
+	register("queue.readd", Facilitator, KindQueue, queueReadd)
+	register("queue.timer", Facilitator, KindQueue, queueTimer)
+	register("queue.policy", Facilitator, KindQueue, queuePolicy)
+}
+
+// constituency is the stored form of what a participant chose: the
+// configured spelling, "other", or, with no list configured, the cleaned text.
+func (q *Queue) constituency(s string) (string, *Error) {
+	c, err := cleanText(s, queueMaxText, true)
+	if err != nil {
+		return "", err
+	}
+	if c == "" {
+		return "", errorf(CodeBadRequest, "Choose a constituency.")
+	}
+	if len(q.Constituencies) == 0 {
+		return c, nil
+	}
+	k := foldKey(c)
+	if name, ok := q.consKey[k]; ok {
+		return name, nil
+	}
+	if k == queueOther {
+		return queueOther, nil
+	}
+	return "", errorf(CodeBadRequest, "Choose one of the constituencies, or \"other\".")
+}
+
+// inQueue says whether a participant is waiting or speaking.
+func (q *Queue) inQueue(participant string) bool {
+	return q.byParticipant[participant] != nil || (q.Speaking != nil && q.Speaking.Participant == participant)
+}
+
+func handRaise(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	q := a.Queue
+	if err := needOpen(a); err != nil {
+		return Result{}, nil, err
+	}
+	if q.inQueue(e.Actor) {
+		return Result{}, nil, errorf(CodeBadRequest, "You are already in the queue.")
+	}
+	name, err := cleanText(e.Cmd.Name, queueMaxText, false)
+	if err != nil {
+		return Result{}, nil, errorf(CodeBadRequest, "Name: "+err.Message)
+	}
+	cons, err := q.constituency(e.Cmd.Constituency)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	kind := e.Cmd.Kind
+	switch kind {
+	case "":
+		kind = HandSpeak
+	case HandSpeak, HandOrder:
+	default:
+		return Result{}, nil, errorf(CodeBadRequest, "kind must be \"speak\" or \"order\".")
+	}
+	id := "h" + strconv.FormatUint(e.Offset, 10)
+	if dry {
+		return Result{Hand: id}, nil, nil
+	}
+	q.add(&Hand{ID: id, Participant: e.Actor, Name: name, Constituency: cons, Kind: kind, RaisedAt: e.Time, Seq: e.Offset})
+	q.refreshOrder()
+	return Result{Hand: id}, []string{e.Actor}, nil
+}
+
+func (q *Queue) add(h *Hand) {
+	q.Waiting = append(q.Waiting, h)
+	q.byHand[h.ID] = h
+	q.byParticipant[h.Participant] = h
+}
+
+// leave takes a waiting hand out. Placed hands behind it move up one place,
+// as the facilitator put them at a distance from the front: when someone
+// ahead leaves (or gets the floor) they come closer, so that a hand placed
+// third does not stay third for ever. Called with q.order up to date.
+func (q *Queue) leave(h *Hand) {
+	pos := -1
+	for i, o := range q.order {
+		if o == h {
+			pos = i
+			break
+		}
+	}
+	for i, w := range q.Waiting {
+		if w == h {
+			q.Waiting = append(q.Waiting[:i:i], q.Waiting[i+1:]...)
+			break
+		}
+	}
+	delete(q.byHand, h.ID)
+	delete(q.byParticipant, h.Participant)
+	for _, w := range q.Waiting {
+		if pos >= 0 && w.Placed && w.Index > pos {
+			w.Index--
+		}
+	}
+}
+
+func handLower(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	q := a.Queue
+	h := q.byParticipant[e.Actor]
+	if h == nil {
+		return Result{}, nil, errorf(CodeNotFound, "Your hand is not raised.")
+	}
+	if !dry {
+		q.leave(h)
+		q.refreshOrder()
+	}
+	return Result{}, []string{e.Actor}, nil
+}
+
+func queueNext(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	q := a.Queue
+	if dry {
+		return Result{}, nil, nil
+	}
+	var you []string
+	if t := q.Speaking; t != nil {
+		s := &Speech{Hand: t.Hand, Participant: t.Participant, Name: t.Name, Constituency: t.Constituency,
+			StartedAt: t.StartedAt, EndedAt: e.Time, MS: t.spokenMS(e.Time)}
+		q.Speeches = append(q.Speeches, s)
+		q.spoke[s.Participant] = true
+		q.lastTurn[foldKey(s.Constituency)] = len(q.Speeches)
+		q.Speaking = nil
+		you = append(you, s.Participant)
+		q.refreshOrder()
+		q.refreshStats()
+	}
+	if len(q.order) > 0 {
+		h := q.order[0]
+		q.leave(h)
+		q.Speaking = &Turn{Hand: h.ID, Participant: h.Participant, Name: h.Name, Constituency: h.Constituency,
+			StartedAt: e.Time, RunningSince: e.Time, LimitSeconds: q.SpeakingSeconds}
+		you = append(you, h.Participant)
+		q.refreshOrder()
+	}
+	return Result{}, you, nil
+}
+
+// spokenMS is the time spoken until now, pauses excluded. A time stamp
+// earlier than the turn's (clocks of two appenders) counts as no time.
+func (t *Turn) spokenMS(now time.Time) int64 {
+	ms := t.ElapsedMS
+	if !t.Paused {
+		if d := now.Sub(t.RunningSince).Milliseconds(); d > 0 {
+			ms += d
+		}
+	}
+	return ms
+}
+
+func (q *Queue) waitingHand(id string) (*Hand, *Error) {
+	if id == "" {
+		return nil, errorf(CodeBadRequest, "The command needs a hand.")
+	}
+	h := q.byHand[id]
+	if h == nil {
+		return nil, errorf(CodeNotFound, "There is no such hand waiting.")
+	}
+	return h, nil
+}
+
+func queueMove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	q := a.Queue
+	h, err := q.waitingHand(e.Cmd.Hand)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	if e.Cmd.To == nil {
+		return Result{}, nil, errorf(CodeBadRequest, "queue.move needs \"to\".")
+	}
+	to := min(max(*e.Cmd.To, 0), len(q.Waiting)-1)
+	if !dry {
+		h.Placed, h.Index, h.MovedAt = true, to, e.Offset
+		q.refreshOrder()
+	}
+	return Result{}, nil, nil
+}
+
+func queueRemove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	q := a.Queue
+	h, err := q.waitingHand(e.Cmd.Hand)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	if !dry {
+		q.leave(h)
+		q.refreshOrder()
+	}
+	return Result{}, []string{h.Participant}, nil
+}
+
+func queueReadd(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	q := a.Queue
+	if len(q.Speeches) == 0 {
+		return Result{}, nil, errorf(CodeNotFound, "Nobody has spoken yet.")
+	}
+	last := q.Speeches[len(q.Speeches)-1]
+	if q.inQueue(last.Participant) {
+		return Result{}, nil, errorf(CodeBadRequest, "The last speaker is already in the queue.")
+	}
+	id := "h" + strconv.FormatUint(e.Offset, 10)
+	if dry {
+		return Result{Hand: id}, nil, nil
+	}
+	q.add(&Hand{ID: id, Participant: last.Participant, Name: last.Name, Constituency: last.Constituency,
+		Kind: HandSpeak, RaisedAt: e.Time, Seq: e.Offset, Placed: true, Index: 0, MovedAt: e.Offset})
+	q.refreshOrder()
+	return Result{Hand: id}, []string{last.Participant}, nil
+}
+
+func queueTimer(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	t := a.Queue.Speaking
+	if t == nil {
+		return Result{}, nil, errorf(CodeBadRequest, "Nobody has the floor.")
+	}
+	switch e.Cmd.Action {
+	case "pause":
+		// Pausing a paused timer (two clicks at once) changes nothing.
+		if !dry && !t.Paused {
+			t.ElapsedMS = t.spokenMS(e.Time)
+			t.Paused, t.RunningSince = true, time.Time{}
+		}
+	case "resume":
+		if !dry && t.Paused {
+			t.Paused, t.RunningSince = false, e.Time
+		}
+	case "add":
+		s := queueDefaultAdd
+		if e.Cmd.Seconds != nil {
+			s = *e.Cmd.Seconds
+		}
+		if s < -queueMaxAdd || s > queueMaxAdd {
+			return Result{}, nil, errorf(CodeBadRequest, "seconds must be -"+strconv.Itoa(queueMaxAdd)+" to "+strconv.Itoa(queueMaxAdd)+".")
+		}
+		if !dry {
+			// The limit stays within what "set" may set, and never below zero.
+			t.LimitSeconds = min(max(t.LimitSeconds+s, 0), queueMaxLimit)
+		}
+	case "set":
+		if e.Cmd.Seconds == nil || *e.Cmd.Seconds < 1 || *e.Cmd.Seconds > queueMaxLimit {
+			return Result{}, nil, errorf(CodeBadRequest, "seconds must be 1 to "+strconv.Itoa(queueMaxLimit)+".")
+		}
+		if !dry {
+			t.LimitSeconds = *e.Cmd.Seconds
+		}
+	default:
+		return Result{}, nil, errorf(CodeBadRequest, "action must be pause, resume, add or set.")
+	}
+	return Result{}, nil, nil
+}
+
+func queuePolicy(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	q := a.Queue
+	if !validPolicy(e.Cmd.Policy) {
+		return Result{}, nil, errorf(CodeBadRequest, "policy must be fifo, alternate or firsttime.")
+	}
+	if !dry {
+		q.Policy = e.Cmd.Policy
+		q.refreshOrder()
+	}
+	return Result{}, nil, nil
+}
+
+// refreshOrder computes the order in which the floor will be given, by
+// simulating the turns one place at a time: a placed hand takes its place
+// (the most recently moved first when two claim one index, the other right
+// after it); otherwise points of order come first, by raise order; then the
+// policy chooses. Each simulated turn counts for "alternate" as its
+// constituency speaking, so the list shown is the list that queue.next
+// will follow, whatever happens in between but new hands and moves.
+func (q *Queue) refreshOrder() {
+	var placed, orders, rest []*Hand
+	for _, h := range q.Waiting {
+		switch {
+		case h.Placed:
+			placed = append(placed, h)
+		case h.Kind == HandOrder:
+			orders = append(orders, h)
+		default:
+			rest = append(rest, h)
+		}
+	}
+	// Waiting is in raise order, and stable sorts keep it for ties.
+	sort.SliceStable(placed, func(i, j int) bool {
+		if placed[i].Index != placed[j].Index {
+			return placed[i].Index < placed[j].Index
+		}
+		return placed[i].MovedAt > placed[j].MovedAt
+	})
+	slots := make([]int, len(placed))
+	for i, h := range placed {
+		slots[i] = h.Index
+		if i > 0 && slots[i] <= slots[i-1] {
+			slots[i] = slots[i-1] + 1
+		}
+	}
+	p := q.newPicker(rest)
+	out := make([]*Hand, 0, len(q.Waiting))
+	for len(out) < len(q.Waiting) {
+		var h *Hand
+		switch {
+		case len(placed) > 0 && (slots[0] <= len(out) || (len(orders) == 0 && !p.more())):
+			h, placed, slots = placed[0], placed[1:], slots[1:]
+		case len(orders) > 0:
+			h, orders = orders[0], orders[1:]
+		default:
+			h = p.next()
+		}
+		p.spoke(h)
+		out = append(out, h)
+	}
+	q.order = out
+}
+
+// picker gives the policy's next hand among those neither placed nor
+// points of order.
+type picker struct {
+	flat   []*Hand       // fifo and firsttime: the order itself
+	groups []*queueGroup // alternate: constituencies, the next to speak first
+}
+
+type queueGroup struct {
+	key   string
+	hands []*Hand // in raise order
+}
+
+func (q *Queue) newPicker(rest []*Hand) *picker {
+	switch q.Policy {
+	case PolicyFirstTime:
+		flat := make([]*Hand, 0, len(rest))
+		for _, h := range rest {
+			if !q.spoke[h.Participant] {
+				flat = append(flat, h)
+			}
+		}
+		for _, h := range rest {
+			if q.spoke[h.Participant] {
+				flat = append(flat, h)
+			}
+		}
+		return &picker{flat: flat}
+	case PolicyAlternate:
+		// Groups are made in order of their earliest hand, then sorted
+		// by when they last spoke (never first), stably: after each turn
+		// the group that spoke goes to the end, which keeps the rotation
+		// sorted by recency.
+		var groups []*queueGroup
+		byKey := map[string]*queueGroup{}
+		for _, h := range rest {
+			k := foldKey(h.Constituency)
+			g := byKey[k]
+			if g == nil {
+				g = &queueGroup{key: k}
+				byKey[k] = g
+				groups = append(groups, g)
+			}
+			g.hands = append(g.hands, h)
+		}
+		// The constituency speaking now spoke the most recently.
+		speaking := ""
+		if q.Speaking != nil {
+			speaking = foldKey(q.Speaking.Constituency)
+		}
+		rank := func(k string) int {
+			if q.Speaking != nil && k == speaking {
+				return len(q.Speeches) + 1
+			}
+			return q.lastTurn[k]
+		}
+		sort.SliceStable(groups, func(i, j int) bool { return rank(groups[i].key) < rank(groups[j].key) })
+		return &picker{groups: groups}
+	}
+	return &picker{flat: rest}
+}
+
+func (p *picker) more() bool { return len(p.flat) > 0 || len(p.groups) > 0 }
+
+func (p *picker) next() *Hand {
+	if len(p.groups) == 0 {
+		h := p.flat[0]
+		p.flat = p.flat[1:]
+		return h
+	}
+	g := p.groups[0]
+	h := g.hands[0]
+	g.hands = g.hands[1:]
+	p.groups = p.groups[1:]
+	if len(g.hands) > 0 {
+		p.groups = append(p.groups, g)
+	}
+	return h
+}
+
+// spoke records a simulated turn: its constituency becomes the one that
+// spoke most recently.
+func (p *picker) spoke(h *Hand) {
+	if len(p.groups) == 0 {
+		return
+	}
+	k := foldKey(h.Constituency)
+	for i, g := range p.groups {
+		if g.key == k {
+			p.groups = append(append(p.groups[:i:i], p.groups[i+1:]...), g)
+			return
+		}
+	}
+}
+
+// refreshStats counts finished turns per constituency: the configured ones
+// in their order (those with no turn too), then the others alphabetically.
+// Seconds are summed in milliseconds and rounded once.
+func (q *Queue) refreshStats() {
+	type row struct {
+		name  string
+		turns int
+		ms    int64
+	}
+	rows := make([]*row, 0, len(q.Constituencies)+1)
+	byKey := map[string]*row{}
+	for _, c := range q.Constituencies {
+		r := &row{name: c}
+		rows = append(rows, r)
+		byKey[foldKey(c)] = r
+	}
+	var others []*row
+	otherKey := map[*row]string{}
+	for _, s := range q.Speeches {
+		k := foldKey(s.Constituency)
+		r := byKey[k]
+		if r == nil {
+			r = &row{name: s.Constituency}
+			byKey[k] = r
+			otherKey[r] = k
+			others = append(others, r)
+		}
+		r.turns++
+		r.ms += s.MS
+	}
+	sort.Slice(others, func(i, j int) bool {
+		if otherKey[others[i]] != otherKey[others[j]] {
+			return otherKey[others[i]] < otherKey[others[j]]
+		}
+		return others[i].name < others[j].name
+	})
+	rows = append(rows, others...)
+	q.stats = make([]StatView, len(rows))
+	for i, r := range rows {
+		q.stats[i] = StatView{Constituency: r.name, Turns: r.turns, Seconds: tenths(r.ms)}
+	}
+}
+
+// tenths reports milliseconds as seconds rounded to 0.1: the record is kept
+// to the millisecond, and a tenth is as precise as a speaking time means.
+func tenths(ms int64) float64 { return math.Round(float64(ms)/100) / 10 }
+
+// queueTime formats times with milliseconds: pages count down from
+// runningSince, and whole seconds would put the countdown off by up to one.
+func queueTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+// HandView is a waiting hand.
+type HandView struct {
+	Hand         string `json:"hand"`
+	Name         string `json:"name"`
+	Constituency string `json:"constituency"`
+	Kind         string `json:"kind"`
+	RaisedAt     string `json:"raisedAt"`
+	Placed       bool   `json:"placed,omitempty"`
+}
+
+// SpeakingView is the speaker with the floor. Time left is LimitSeconds -
+// ElapsedSeconds - (now - RunningSince); ElapsedSeconds is exact to the
+// millisecond because the pages count down from it.
+type SpeakingView struct {
+	Hand           string  `json:"hand"`
+	Name           string  `json:"name"`
+	Constituency   string  `json:"constituency"`
+	StartedAt      string  `json:"startedAt"`
+	LimitSeconds   int     `json:"limitSeconds"`
+	Paused         bool    `json:"paused"`
+	RunningSince   *string `json:"runningSince"`
+	ElapsedSeconds float64 `json:"elapsedSeconds"`
+}
+
+// StatView is the floor time of one constituency, finished turns only.
+type StatView struct {
+	Constituency string  `json:"constituency"`
+	Turns        int     `json:"turns"`
+	Seconds      float64 `json:"seconds"`
+}
+
+// SpeechView is one finished turn in the export; Seconds is rounded to 0.1.
+type SpeechView struct {
+	Hand         string  `json:"hand"`
+	Name         string  `json:"name"`
+	Constituency string  `json:"constituency"`
+	StartedAt    string  `json:"startedAt"`
+	EndedAt      string  `json:"endedAt"`
+	Seconds      float64 `json:"seconds"`
+}
+
+type queueView struct {
+	baseView
+	SpeakingSeconds int           `json:"speakingSeconds"`
+	Policy          string        `json:"policy"`
+	Constituencies  []string      `json:"constituencies"`
+	Speaking        *SpeakingView `json:"speaking"`
+	Waiting         []HandView    `json:"waiting"`
+	Spoken          int           `json:"spoken"`
+	Stats           []StatView    `json:"stats,omitzero"`
+	LastSpeaker     *string       `json:"lastSpeaker"`
+}
+
+type queueExport struct {
+	queueView
+	Speakers []SpeechView `json:"speakers"`
+}
+
+func (q *Queue) view(a *Activity, role Role) queueView {
+	v := queueView{baseView: a.base(), SpeakingSeconds: q.SpeakingSeconds, Policy: q.Policy,
+		Constituencies: nonNil(q.Constituencies), Spoken: len(q.Speeches), Waiting: make([]HandView, len(q.order))}
+	if t := q.Speaking; t != nil {
+		sv := &SpeakingView{Hand: t.Hand, Name: t.Name, Constituency: t.Constituency, StartedAt: queueTime(t.StartedAt),
+			LimitSeconds: t.LimitSeconds, Paused: t.Paused, ElapsedSeconds: float64(t.ElapsedMS) / 1000}
+		if !t.Paused {
+			s := queueTime(t.RunningSince)
+			sv.RunningSince = &s
+		}
+		v.Speaking = sv
+	}
+	for i, h := range q.order {
+		v.Waiting[i] = HandView{Hand: h.ID, Name: h.Name, Constituency: h.Constituency, Kind: h.Kind,
+			RaisedAt: queueTime(h.RaisedAt), Placed: h.Placed}
+	}
+	if a.revealedTo(role) {
+		v.Stats = nonNil(q.stats)
+	}
+	if n := len(q.Speeches); n > 0 {
+		last := q.Speeches[n-1].Hand
+		v.LastSpeaker = &last
+	}
+	return v
+}
+
+func (q *Queue) export(a *Activity) queueExport {
+	x := queueExport{queueView: q.view(a, Facilitator), Speakers: make([]SpeechView, len(q.Speeches))}
+	for i, s := range q.Speeches {
+		x.Speakers[i] = SpeechView{Hand: s.Hand, Name: s.Name, Constituency: s.Constituency,
+			StartedAt: queueTime(s.StartedAt), EndedAt: queueTime(s.EndedAt), Seconds: tenths(s.MS)}
+	}
+	return x
+}
+
+func (q *Queue) you(participant string) map[string]any {
+	hand := ""
+	if h := q.byParticipant[participant]; h != nil {
+		hand = h.ID
+	} else if q.Speaking != nil && q.Speaking.Participant == participant {
+		hand = q.Speaking.Hand
+	}
+	return map[string]any{"hand": hand}
+}
