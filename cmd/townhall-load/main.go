@@ -1,0 +1,360 @@
+// Command townhall-load simulates a hall of phones against a Townhall
+// server, speaking only the wire protocol (docs/protocol.md) over real
+// websockets, and reports connection failures, ack latency,
+// command-to-display latency and whether the export holds exactly what
+// was acked.
+//
+//	townhall-load --url http://127.0.0.1:8080 --phones 1000 --votes 1000 --rate 1000
+//
+// Method. Ack latency is the time from a command's send to its ack, for
+// commands answered on their first send; commands resent after a reconnect
+// or a retryable error are reported apart, from their first send, since
+// their latency includes the reconnect.
+// Command-to-display latency uses one display connection: for counted
+// commands (a phone's first vote, a word, a question or an upvote) the k-th
+// ack to arrive is paired with the moment the display's count first reached
+// k, and the latency is that moment minus the command's send time; for the
+// queue, a raised hand is seen when its id first appears in the display's
+// queue (a hand lowered again before any push showed it is not counted). Later votes of a phone replace its earlier vote and change no
+// count, so only first votes are measured on the display.
+//
+// The export check compares the activity in GET /api/sessions/{id}/export
+// with what was acked: for a poll, voters and per-option votes against each
+// phone's latest acked vote; for words, each word's count; for Q&A, the
+// questions and their upvotes; for the queue, the hands still raised.
+// Lost is what was acked but is missing, doubled what is there more often
+// than acked; the exit status is 1 when either is not zero.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	urls              []string
+	allowRemote       bool
+	phones            int
+	scenario          string
+	joinRate          float64
+	rate              float64
+	duration          time.Duration
+	count             int
+	timeout           time.Duration
+	drain             time.Duration
+	connectTimeout    time.Duration
+	connectRetries    int
+	reconnectFraction float64
+	senders           int
+	options           int
+	maxEntries        int
+	revealAttendees   bool
+	sessionCode       string
+	facilitatorKey    string
+	displayKey        string
+	createToken       string
+	seed              uint64
+	jsonOut           bool
+	quiet             bool
+}
+
+type urlList []string
+
+func (u *urlList) String() string { return strings.Join(*u, ",") }
+func (u *urlList) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimRight(strings.TrimSpace(s), "/"); s != "" {
+			*u = append(*u, s)
+		}
+	}
+	return nil
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	cfg := &config{}
+	var urls urlList
+	fs := flag.NewFlagSet("townhall-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Var(&urls, "url", "base URL of a server, repeatable or comma-separated; phones are spread round-robin (default http://127.0.0.1:8080)")
+	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "allow URLs whose host is not a loopback address")
+	fs.IntVar(&cfg.phones, "phones", 100, "number of simulated phones")
+	fs.StringVar(&cfg.scenario, "scenario", "vote", "what the phones do: vote, words, qa or queue")
+	fs.Float64Var(&cfg.joinRate, "join-rate", 500, "joins started per second (0: all at once)")
+	fs.Float64Var(&cfg.rate, "rate", 1000, "commands per second, all phones together")
+	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long to send commands (unless --votes is given)")
+	fs.IntVar(&cfg.count, "votes", 0, "send exactly this many commands (of any scenario) instead of running for --duration")
+	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "the whole run stops after this")
+	fs.DurationVar(&cfg.drain, "drain", 15*time.Second, "after sending, wait at most this long for outstanding acks")
+	fs.DurationVar(&cfg.connectTimeout, "connect-timeout", 15*time.Second, "time allowed for one join plus websocket handshake")
+	fs.IntVar(&cfg.connectRetries, "connect-retries", 2, "retries of a failed join or connection")
+	fs.Float64Var(&cfg.reconnectFraction, "reconnect-fraction", 0, "share of phones (0..1) that drop their socket half way, reconnect and resend unacked commands")
+	fs.IntVar(&cfg.senders, "senders", 8, "goroutines writing commands")
+	fs.IntVar(&cfg.options, "options", 4, "poll options (vote scenario)")
+	fs.IntVar(&cfg.maxEntries, "max-entries", 10, "words per phone (words scenario)")
+	fs.BoolVar(&cfg.revealAttendees, "reveal-attendees", false, "reveal poll and word results to attendees too (larger pushes)")
+	fs.StringVar(&cfg.sessionCode, "session-code", "", "use this existing session's code (with --facilitator-key)")
+	fs.StringVar(&cfg.facilitatorKey, "facilitator-key", "", "use an existing session: its facilitator key")
+	fs.StringVar(&cfg.displayKey, "display-key", "", "the existing session's display key (without it no display latency)")
+	fs.StringVar(&cfg.createToken, "create-token", "", "token for POST /api/sessions when the server requires one")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "random seed for choices")
+	fs.BoolVar(&cfg.jsonOut, "json", false, "print the summary as JSON on stdout")
+	fs.BoolVar(&cfg.quiet, "quiet", false, "no progress line on stderr")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	cfg.urls = urls
+	if len(cfg.urls) == 0 {
+		cfg.urls = []string{"http://127.0.0.1:8080"}
+	}
+	switch {
+	case cfg.phones < 1:
+		return nil, errors.New("--phones must be at least 1")
+	case cfg.rate <= 0:
+		return nil, errors.New("--rate must be positive")
+	case cfg.count < 0, cfg.duration <= 0, cfg.timeout <= 0:
+		return nil, errors.New("--votes, --duration and --timeout must be positive")
+	case cfg.reconnectFraction < 0 || cfg.reconnectFraction > 1:
+		return nil, errors.New("--reconnect-fraction must be between 0 and 1")
+	case cfg.senders < 1, cfg.options < 2, cfg.maxEntries < 1:
+		return nil, errors.New("--senders, --options (at least 2) and --max-entries must be positive")
+	case cfg.sessionCode != "" && cfg.facilitatorKey == "":
+		return nil, errors.New("--session-code needs --facilitator-key")
+	}
+	if _, err := newScenario(cfg.scenario, 1, cfg); err != nil {
+		return nil, err
+	}
+	for _, u := range cfg.urls {
+		if err := checkURL(u, cfg.allowRemote); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+// checkURL refuses a URL whose host is not a loopback address, unless
+// remote hosts are allowed: a load test is a denial of service to anyone else.
+func checkURL(raw string, allowRemote bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--url %q: want http://host:port or https://host:port", raw)
+	}
+	if allowRemote {
+		return nil
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("warning: refusing %s: its host is not a loopback address (pass --allow-remote to load a server you run elsewhere)", raw)
+}
+
+// raiseFileLimit lifts the soft limit on open files to the hard limit:
+// each phone holds a socket.
+func raiseFileLimit() (uint64, error) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 0, err
+	}
+	if rl.Cur < rl.Max {
+		rl.Cur = rl.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+			return 0, err
+		}
+	}
+	return rl.Cur, nil
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole program: 0 when nothing was lost or doubled, 1 when
+// something was (or the run could not be checked), 2 on bad usage.
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "townhall-load:", err)
+		}
+		return 2
+	}
+	if limit, err := raiseFileLimit(); err != nil {
+		fmt.Fprintln(stderr, "townhall-load: raising the open file limit:", err)
+	} else if uint64(cfg.phones)+64 > limit {
+		fmt.Fprintf(stderr, "townhall-load: warning: %d phones but only %d open files allowed\n", cfg.phones, limit)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+	rep, err := execute(ctx, cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "townhall-load:", err)
+		if rep == nil {
+			return 1
+		}
+	}
+	if cfg.jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		rep.write(stdout)
+	}
+	if !rep.OK {
+		return 1
+	}
+	return 0
+}
+
+func newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     30 * time.Second,
+	}
+}
+
+// execute runs setup, ramp, load, drain and the export check.
+func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error) {
+	sc, err := newScenario(cfg.scenario, cfg.phones, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{
+		cfg:     cfg,
+		stderr:  stderr,
+		start:   time.Now(),
+		clients: map[string]*client{},
+		// The websocket dials get their own transport: an upgraded
+		// connection leaves the pool, and joins should keep reusing theirs.
+		wsHTTP: &http.Client{Transport: newTransport()},
+		sc:     sc,
+	}
+	apiHTTP := &http.Client{Transport: newTransport(), Timeout: 30 * time.Second}
+	for _, u := range cfg.urls {
+		r.clients[u] = &client{base: u, http: apiHTTP}
+	}
+	if err := r.setup(ctx); err != nil {
+		return nil, err
+	}
+	if !cfg.quiet {
+		fmt.Fprintf(stderr, "session %s code %s activity %s (%s)\n", r.sessionID, r.code, r.activityID, cfg.scenario)
+	}
+
+	dctx, dcancel := context.WithCancel(ctx)
+	defer dcancel()
+	displayOn := r.displayKey != ""
+	if displayOn {
+		ready := make(chan error, 1)
+		go r.watchDisplay(dctx, ready)
+		if err := <-ready; err != nil {
+			return nil, fmt.Errorf("display: %w", err)
+		}
+	} else {
+		fmt.Fprintln(stderr, "townhall-load: no display key: command-to-display latency is not measured")
+	}
+
+	stopProgress, progressDone := make(chan struct{}), make(chan struct{})
+	if cfg.quiet {
+		close(progressDone)
+	} else {
+		go r.progress(stopProgress, progressDone)
+	}
+
+	r.phones = make([]*phone, cfg.phones)
+	for i := range r.phones {
+		r.phones[i] = &phone{idx: i, base: cfg.urls[i%len(cfg.urls)], r: r, pending: map[string]*command{}}
+	}
+	pctx, pcancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	rampStart := time.Now()
+	r.ramp(ctx, pctx, &wg)
+	rampTime := time.Since(rampStart)
+
+	sendTime := r.drive(ctx)
+
+	// Let the display catch up with the last acks (it is pushed on a tick).
+	if displayOn {
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			if _, missing := sc.display(); missing == 0 {
+				break
+			}
+			sleepCtx(ctx, 20*time.Millisecond)
+		}
+	}
+
+	var check ExportCheck
+	ectx, ecancel := context.WithTimeout(context.Background(), 60*time.Second)
+	exp, err := r.clients[cfg.urls[0]].export(ectx, r.sessionID, r.facKey)
+	ecancel()
+	if err != nil {
+		check.Error = "export: " + err.Error()
+	} else {
+		check = r.checkExport(exp)
+	}
+
+	// Stop everything: phones first, then wait for their goroutines.
+	pcancel()
+	dcancel()
+	for _, p := range r.phones {
+		p.mu.Lock()
+		if p.conn != nil {
+			p.conn.CloseNow()
+		}
+		p.mu.Unlock()
+	}
+	waited := make(chan struct{})
+	go func() { wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(10 * time.Second):
+		fmt.Fprintln(stderr, "townhall-load: some phones did not stop within 10s")
+	}
+	close(stopProgress)
+	<-progressDone
+
+	return r.report(rampTime, sendTime, displayOn, check), nil
+}
+
+// checkExport finds the run's activity in the export and lets the
+// scenario compare it with what was acked.
+func (r *runner) checkExport(raw json.RawMessage) ExportCheck {
+	var e struct {
+		Activities []json.RawMessage `json:"activities"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return ExportCheck{Error: "export: " + err.Error()}
+	}
+	for _, a := range e.Activities {
+		var id struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(a, &id) == nil && id.ID == r.activityID {
+			return r.sc.verify(a)
+		}
+	}
+	return ExportCheck{Error: "export: activity " + r.activityID + " not found"}
+}

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// runner holds one run: the phones, the shared senders, the counters.
+type runner struct {
+	cfg     *config
+	stderr  io.Writer
+	start   time.Time
+	clients map[string]*client
+	wsHTTP  *http.Client
+	sc      scenario
+
+	sessionID, code, facKey, displayKey, activityID string
+
+	phones []*phone
+
+	connected, connFailures, reconnectFailures       atomic.Int64
+	reconnects, serverReconnects, disconnects, drops atomic.Int64
+	sent, resent, acked, failed, pending, dupAcks    atomic.Int64
+	pushes, displayPushes                            atomic.Int64
+	ackLat, resentAckLat, connectLat                 recorder
+	errors                                           errorCounts
+
+	retryMu sync.Mutex
+	retries []retryItem
+}
+
+type retryItem struct {
+	at  time.Duration
+	cmd *command
+}
+
+func (r *runner) now() time.Duration { return time.Since(r.start) }
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// retryLater resends a command refused with a retryable error, with the
+// same id, a little later; after five tries it counts as failed.
+func (r *runner) retryLater(c *command) {
+	c.tries++
+	c.resent.Store(true)
+	if c.tries > 5 {
+		c.phone.mu.Lock()
+		delete(c.phone.pending, c.id)
+		c.phone.mu.Unlock()
+		r.pending.Add(-1)
+		r.failed.Add(1)
+		r.errors.add("gave_up")
+		return
+	}
+	r.retryMu.Lock()
+	r.retries = append(r.retries, retryItem{at: r.now() + time.Duration(c.tries)*100*time.Millisecond, cmd: c})
+	r.retryMu.Unlock()
+}
+
+// dueRetries takes the retries whose time has come.
+func (r *runner) dueRetries(now time.Duration) []*command {
+	r.retryMu.Lock()
+	defer r.retryMu.Unlock()
+	var due []*command
+	keep := r.retries[:0]
+	for _, it := range r.retries {
+		if it.at <= now {
+			due = append(due, it.cmd)
+		} else {
+			keep = append(keep, it)
+		}
+	}
+	r.retries = keep
+	return due
+}
+
+// setup creates or joins the session, creates the scenario's activity,
+// presents, opens and reveals it.
+func (r *runner) setup(ctx context.Context) error {
+	cfg := r.cfg
+	first := r.clients[cfg.urls[0]]
+	r.facKey, r.displayKey, r.code = cfg.facilitatorKey, cfg.displayKey, cfg.sessionCode
+	if r.facKey == "" {
+		s, err := first.createSession(ctx, "Load test "+time.Now().UTC().Format(time.RFC3339), cfg.createToken)
+		if err != nil {
+			return fmt.Errorf("creating a session: %w", err)
+		}
+		r.sessionID, r.code, r.facKey, r.displayKey = s.ID, s.Code, s.FacilitatorKey, s.DisplayKey
+	}
+	c, welcome, err := hello(ctx, r.wsHTTP, cfg.urls[0], r.facKey, 64<<20)
+	if err != nil {
+		return fmt.Errorf("facilitator: %w", err)
+	}
+	defer c.CloseNow()
+	if r.sessionID == "" {
+		r.sessionID = welcome.Session
+	}
+	if r.code == "" && welcome.View != nil {
+		r.code = welcome.View.Code
+	}
+	if r.sessionID == "" || r.code == "" {
+		return errors.New("facilitator welcome carries no session id or code")
+	}
+	f := &facilitator{conn: c}
+	ack, err := f.cmd(ctx, "activity.create", map[string]any{"activity": r.sc.activity()})
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(ack.Activity, &r.activityID); err != nil || r.activityID == "" {
+		return fmt.Errorf("activity.create: ack without an activity id")
+	}
+	attendees := cfg.revealAttendees || cfg.scenario == "qa" || cfg.scenario == "queue"
+	steps := []struct {
+		op   string
+		args map[string]any
+	}{
+		{"activity.present", map[string]any{"activity": r.activityID}},
+		{"activity.open", map[string]any{"activity": r.activityID}},
+		{"activity.reveal", map[string]any{"activity": r.activityID, "attendees": attendees, "display": true}},
+	}
+	for _, s := range steps {
+		if _, err := f.cmd(ctx, s.op, s.args); err != nil {
+			return err
+		}
+	}
+	c.Close(1000, "setup done")
+	return nil
+}
+
+// watchDisplay reads the display socket and feeds each version of the
+// activity to the scenario, until ctx ends.
+func (r *runner) watchDisplay(ctx context.Context, ready chan<- error) {
+	base := r.cfg.urls[len(r.cfg.urls)-1]
+	c, welcome, err := hello(ctx, r.wsHTTP, base, r.displayKey, 256<<20)
+	ready <- err
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	r.observeView(welcome)
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		var m inMsg
+		if json.Unmarshal(data, &m) != nil {
+			continue
+		}
+		r.displayPushes.Add(1)
+		r.observeView(&m)
+	}
+}
+
+func (r *runner) observeView(m *inMsg) {
+	now := r.now()
+	var acts []json.RawMessage
+	switch m.Type {
+	case "activity":
+		acts = []json.RawMessage{m.Activity}
+	case "welcome", "session":
+		if m.View != nil {
+			acts = m.View.Activities
+		}
+	}
+	for _, a := range acts {
+		var id struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(a, &id) == nil && id.ID == r.activityID {
+			r.sc.observe(a, now)
+		}
+	}
+}
+
+// ramp starts the phones at the join rate and waits until each has
+// connected or given up. It returns when all are settled or ctx ends.
+func (r *runner) ramp(ctx context.Context, pctx context.Context, wg *sync.WaitGroup) {
+	n := len(r.phones)
+	settled := make(chan bool, n)
+	ready := func(ok bool) { settled <- ok }
+	t0 := time.Now()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	launched, done := 0, 0
+	for done < n {
+		select {
+		case <-ctx.Done():
+			return
+		case <-settled:
+			done++
+			continue
+		case <-tick.C:
+		}
+		due := n
+		if r.cfg.joinRate > 0 {
+			due = min(n, int(r.cfg.joinRate*time.Since(t0).Seconds())+1)
+		}
+		for ; launched < due; launched++ {
+			p := r.phones[launched]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.run(pctx, ready)
+			}()
+		}
+	}
+}
+
+// drive sends commands at the configured rate until the duration or the
+// command count is reached, drops a share of phones half way, then waits
+// for the outstanding acks.
+func (r *runner) drive(ctx context.Context) (sendTime time.Duration) {
+	cfg := r.cfg
+	var live []*phone
+	for _, p := range r.phones {
+		p.mu.Lock()
+		ok := p.conn != nil
+		p.mu.Unlock()
+		if ok {
+			live = append(live, p)
+		}
+	}
+	if len(live) == 0 {
+		return 0
+	}
+	work := make(chan *command, 4096)
+	var wg sync.WaitGroup
+	for range cfg.senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				c.phone.send(c)
+			}
+		}()
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+	rng := rand.New(rand.NewPCG(cfg.seed, uint64(len(live))))
+	t0 := r.now()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	var seq int64
+	rr := 0
+	dropped := cfg.reconnectFraction <= 0
+	exhausted := false
+	for !exhausted {
+		select {
+		case <-ctx.Done():
+			return r.now() - t0
+		case <-tick.C:
+		}
+		now := r.now()
+		elapsed := now - t0
+		for _, c := range r.dueRetries(now) {
+			work <- c
+		}
+		if cfg.count == 0 && elapsed >= cfg.duration {
+			break
+		}
+		due := int64(cfg.rate*elapsed.Seconds()) + 1 - seq
+		if cfg.count > 0 {
+			due = min(due, int64(cfg.count)-seq)
+		}
+		for ; due > 0; due-- {
+			var c *command
+			for tries := 0; tries < len(live); tries++ {
+				p := live[rr%len(live)]
+				rr++
+				c = &command{phone: p}
+				if r.sc.next(p.idx, rng, c) {
+					break
+				}
+				c = nil
+			}
+			if c == nil {
+				exhausted = true // every phone has sent all it may
+				break
+			}
+			seq++
+			c.seq = seq
+			c.id = "l" + strconv.FormatInt(seq, 10)
+			c.encode(r.activityID)
+			c.sentAt = r.now()
+			r.sent.Add(1)
+			// Counted before a sender takes it, so that the drain below
+			// never sees zero while a command waits in the channel.
+			r.pending.Add(1)
+			work <- c
+		}
+		half := (cfg.count > 0 && seq >= int64(cfg.count)/2) || (cfg.count == 0 && elapsed >= cfg.duration/2)
+		if !dropped && half {
+			// The next phones in turn drop right after their next command.
+			dropped = true
+			k := int(cfg.reconnectFraction*float64(len(live)) + 0.5)
+			for i := range k {
+				live[(rr+i)%len(live)].dropNext.Store(true)
+			}
+		}
+		if cfg.count > 0 && seq >= int64(cfg.count) {
+			break
+		}
+	}
+	sendTime = r.now() - t0
+	// Drain: wait for acks, resending retryable refusals, within the drain time.
+	deadline := time.Now().Add(cfg.drain)
+	for r.pending.Load() > 0 && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return sendTime
+		case <-tick.C:
+		}
+		for _, c := range r.dueRetries(r.now()) {
+			work <- c
+		}
+	}
+	return sendTime
+}
+
+// progress writes one line a second to stderr until stop is closed.
+func (r *runner) progress(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var lastAcked int64
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		a := r.acked.Load()
+		fmt.Fprintf(r.stderr, "[%5.1fs] phones %d/%d fail %d | sent %d acked %d (%d/s) pending %d errors %d | drops %d reconnects %d\n",
+			r.now().Seconds(), r.connected.Load(), len(r.phones), r.connFailures.Load(),
+			r.sent.Load(), a, a-lastAcked, r.pending.Load(), r.errors.total(), r.drops.Load(), r.reconnects.Load())
+		lastAcked = a
+	}
+}
