@@ -1,0 +1,1164 @@
+// The facilitator console: /host/ creates a session, /host/<id>#<facilitatorKey>
+// runs it. Every piece of user text goes into the page with textContent.
+import { connect } from "/static/js/conn.js";
+import { initI18n, t, applyI18n, languageSwitcher } from "/static/js/i18n.js";
+
+const $ = (id) => document.getElementById(id);
+
+// The console's whole state. view is the latest SessionView header; acts
+// holds each activity with the offset it was pushed at, so that an older
+// copy inside a session push never replaces a newer activity push.
+const S = {
+  id: "",
+  key: "",
+  displayKey: "",
+  conn: null,
+  status: "",
+  view: null,
+  acts: new Map(),
+  order: [],
+  cards: new Map(),
+};
+
+let idCounter = 0;
+const nextId = (prefix) => `${prefix}-${++idCounter}`;
+
+// h builds an element. Text is always set with textContent.
+function h(tag, opts = {}, children = []) {
+  const e = document.createElement(tag);
+  if (opts.cls) e.className = opts.cls;
+  if (opts.text != null) e.textContent = opts.text;
+  if (opts.attrs) for (const [k, v] of Object.entries(opts.attrs)) e.setAttribute(k, v);
+  if (opts.on) for (const [k, f] of Object.entries(opts.on)) e.addEventListener(k, f);
+  for (const c of children) if (c) e.append(c);
+  return e;
+}
+
+function button(text, onClick, cls = "") {
+  return h("button", { cls, text, attrs: { type: "button" }, on: { click: onClick } });
+}
+
+// syncList makes container's children match items, reusing the element of
+// each key, so that focus and scroll survive the frequent pushes. Elements
+// are only moved when their place changes; a focused element that had to be
+// moved gets its focus back.
+function syncList(container, items, keyOf, create, update) {
+  const old = new Map();
+  for (const child of Array.from(container.children)) old.set(child.dataset.key, child);
+  const active = document.activeElement;
+  const seen = new Set();
+  let prev = null;
+  items.forEach((item, i) => {
+    const key = String(keyOf(item, i));
+    seen.add(key);
+    let node = old.get(key);
+    if (!node) {
+      node = create(item, i);
+      node.dataset.key = key;
+    }
+    update(node, item, i);
+    const want = prev ? prev.nextSibling : container.firstChild;
+    if (want !== node) container.insertBefore(node, want);
+    prev = node;
+  });
+  for (const [key, node] of old) if (!seen.has(key)) node.remove();
+  if (active && active !== document.activeElement && active.isConnected) active.focus();
+}
+
+function formatCode(code) {
+  const digits = String(code || "").replace(/\D/g, "");
+  return digits.length === 8 ? `${digits.slice(0, 4)} ${digits.slice(4)}` : String(code || "");
+}
+
+function formatDuration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  const m = Math.floor(s / 60);
+  const r = s % 60;
+  return `${m}:${String(r).padStart(2, "0")}`;
+}
+
+function readStored(id) {
+  try {
+    const raw = localStorage.getItem(`townhall.host.${id}`);
+    const v = raw ? JSON.parse(raw) : null;
+    return v && typeof v === "object" ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---- errors and announcements ------------------------------------------
+
+function describeError(code, message) {
+  if (code) {
+    const key = `error.${code}`;
+    const s = t(key);
+    if (s && s !== key) return s;
+  }
+  return message || t("error.unknown");
+}
+
+function showError(text) {
+  const box = $("alert");
+  $("alert-text").textContent = "";
+  box.hidden = false;
+  // A fresh text node in the alert region is announced even when the same
+  // error happens twice in a row.
+  requestAnimationFrame(() => { $("alert-text").textContent = text; });
+}
+
+function clearError() {
+  $("alert").hidden = true;
+  $("alert-text").textContent = "";
+}
+
+async function httpErrorText(res) {
+  try {
+    const body = await res.json();
+    if (body && body.error) return describeError(body.error.code, body.error.message);
+  } catch {
+    // Not JSON: fall through to the status-based message.
+  }
+  if (res.status === 401) return describeError("unauthorized");
+  if (res.status === 404) return describeError("not_found");
+  if (res.status === 429) return describeError("rate_limited");
+  return t("error.http", { status: res.status });
+}
+
+// The live region speaks result changes at most every few seconds, and only
+// the activities whose summary actually changed.
+const live = { pending: new Map(), spoken: new Map(), timer: 0 };
+
+function announce(text) {
+  $("live").textContent = text;
+}
+
+function queueSummary(id) {
+  const entry = S.acts.get(id);
+  if (!entry) return;
+  const text = summarize(entry.a);
+  if (!text || live.spoken.get(id) === text) return;
+  live.pending.set(id, text);
+  if (!live.timer) {
+    live.timer = setTimeout(() => {
+      live.timer = 0;
+      const texts = [];
+      for (const [k, v] of live.pending) {
+        live.spoken.set(k, v);
+        texts.push(v);
+      }
+      live.pending.clear();
+      if (texts.length) announce(texts.join(" "));
+    }, 3000);
+  }
+}
+
+function summarize(a) {
+  const title = a.title || "";
+  switch (a.kind) {
+    case "poll": {
+      const parts = (a.options || []).map((o) => `${o.label} ${o.votes ?? 0}`);
+      return t("live.poll", { title, results: parts.join(", "), voters: a.voters ?? 0 });
+    }
+    case "wordcloud": {
+      const words = (a.words || []).filter((w) => !w.hidden && !w.pending).slice(0, 5);
+      const parts = words.map((w) => `${w.text} ${w.count}`);
+      return t("live.wordcloud", { title, results: parts.join(", ") || t("live.none"), entries: a.entries ?? 0 });
+    }
+    case "qa": {
+      const entries = a.entries || [];
+      const pending = entries.filter((e) => e.status === "pending").length;
+      return t("live.qa", { title, n: entries.length, pending });
+    }
+    case "queue": {
+      const waiting = (a.waiting || []).length;
+      if (a.speaking) return t("live.queueSpeaking", { title, name: a.speaking.name || t("queue.anonymous"), n: waiting });
+      return t("live.queueIdle", { title, n: waiting });
+    }
+    default:
+      return "";
+  }
+}
+
+// ---- commands ------------------------------------------------------------
+
+// cmd sends one command; a refusal is shown in the alert region and null
+// is returned.
+async function cmd(op, args = {}) {
+  if (!S.conn) return null;
+  try {
+    const ack = await S.conn.send(op, args);
+    clearError();
+    return ack || {};
+  } catch (err) {
+    const code = err && err.code;
+    showError(describeError(code, err && err.message));
+    return null;
+  }
+}
+
+// ---- create page (/host/) --------------------------------------------------
+
+function startCreate() {
+  $("create").hidden = false;
+  const form = $("create-form");
+  const title = $("create-title");
+  title.focus();
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearError();
+    const value = title.value.trim();
+    if (!value) {
+      showError(t("create.titleRequired"));
+      title.focus();
+      return;
+    }
+    const headers = { "Content-Type": "application/json" };
+    const token = $("create-token").value.trim();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const submit = $("create-submit");
+    submit.disabled = true;
+    try {
+      const res = await fetch("/api/sessions", { method: "POST", headers, body: JSON.stringify({ title: value }) });
+      if (res.status === 201) {
+        const answer = await res.json();
+        try {
+          localStorage.setItem(`townhall.host.${answer.id}`, JSON.stringify(answer));
+        } catch {
+          // Private mode: the console still works, without the display link later.
+        }
+        const target = (answer.links && answer.links.host) ||
+          `/host/${encodeURIComponent(answer.id)}#${answer.facilitatorKey}`;
+        location.assign(target);
+        return;
+      }
+      if (res.status === 401) {
+        $("create-token-field").hidden = false;
+        showError(token ? t("create.badToken") : t("create.needToken"));
+        $("create-token").focus();
+        return;
+      }
+      showError(await httpErrorText(res));
+    } catch {
+      showError(t("error.network"));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
+// ---- console (/host/<id>#key) ---------------------------------------------
+
+function startConsole(id) {
+  S.id = id;
+  let key = location.hash.slice(1);
+  try {
+    key = decodeURIComponent(key);
+  } catch {
+    // Keep the raw fragment.
+  }
+  const stored = readStored(id);
+  if (!key && stored && stored.facilitatorKey) {
+    key = stored.facilitatorKey;
+    history.replaceState(null, "", `#${key}`);
+  }
+  if (!key) {
+    fatal(t("fatal.noKey"));
+    return;
+  }
+  S.key = key;
+  if (stored && stored.displayKey && (!stored.facilitatorKey || stored.facilitatorKey === key)) {
+    S.displayKey = stored.displayKey;
+  }
+  $("console").hidden = false;
+  setupSessionPanel();
+  setupPrepare();
+  setStatus("connecting");
+  S.conn = connect({
+    token: key,
+    onWelcome,
+    onMessage,
+    onStatus: setStatus,
+    onFatal(msg) {
+      S.conn = null;
+      const code = msg && msg.code;
+      fatal(code === "unauthorized" || !code ? t("fatal.unauthorized") : describeError(code, msg.message));
+    },
+  });
+  setInterval(tickTimers, 1000);
+  // The key lives in the fragment: another key pasted into this tab is
+  // another console, so start again with it.
+  window.addEventListener("hashchange", () => location.reload());
+}
+
+function fatal(text) {
+  $("console").hidden = true;
+  $("status").hidden = true;
+  $("fatal").hidden = false;
+  $("fatal-text").textContent = text;
+}
+
+function setStatus(status) {
+  S.status = status;
+  const box = $("status");
+  box.hidden = false;
+  box.dataset.status = status;
+  const labels = { connecting: t("status.connecting"), online: t("status.online"), offline: t("status.offline") };
+  $("status-text").textContent = labels[status] || status;
+}
+
+function onWelcome(msg) {
+  S.acts.clear();
+  S.order = [];
+  applySessionView(msg.view || {}, msg.offset || 0);
+  renderHeader();
+  renderActivities();
+}
+
+function onMessage(msg) {
+  if (!msg) return;
+  if (msg.type === "session" && msg.view) {
+    applySessionView(msg.view, msg.offset || 0);
+    renderHeader();
+    renderActivities();
+  } else if (msg.type === "activity" && msg.activity) {
+    if (applyActivity(msg.activity, msg.offset || 0)) {
+      renderActivities();
+      queueSummary(msg.activity.id);
+    }
+  } else if (msg.type === "error" && !msg.id) {
+    showError(describeError(msg.code, msg.message));
+  }
+}
+
+function applyActivity(a, offset) {
+  const cur = S.acts.get(a.id);
+  if (cur && cur.offset > offset) return false;
+  S.acts.set(a.id, { a, offset });
+  if (!S.order.includes(a.id)) S.order.push(a.id);
+  return true;
+}
+
+function applySessionView(view, offset) {
+  S.view = view;
+  if (Array.isArray(view.activities)) {
+    const ids = [];
+    for (const a of view.activities) {
+      applyActivity(a, offset);
+      ids.push(a.id);
+    }
+    for (const id of S.order) if (!ids.includes(id)) ids.push(id);
+    S.order = ids;
+  }
+}
+
+const ended = () => !!(S.view && S.view.state === "ended");
+
+// ---- session panel -----------------------------------------------------------
+
+function joinLink() {
+  const code = String((S.view && S.view.code) || "").replace(/\D/g, "");
+  return code ? `${location.origin}/j/${code}` : "";
+}
+
+function showLink() {
+  return S.displayKey ? `${location.origin}/show/${encodeURIComponent(S.id)}#${S.displayKey}` : "";
+}
+
+function copy(text) {
+  const done = (ok) => { $("copied").textContent = ok ? t("session.copied") : t("session.copyFailed"); };
+  if (!text) return;
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    navigator.clipboard.writeText(text).then(() => done(true), () => done(false));
+  } else {
+    done(false);
+  }
+}
+
+function setupSessionPanel() {
+  $("copy-join").addEventListener("click", () => copy(joinLink()));
+  $("copy-show").addEventListener("click", () => copy(showLink()));
+  $("export-json").addEventListener("click", () => exportSession("json"));
+  $("export-csv").addEventListener("click", () => exportSession("csv"));
+  $("end-button").addEventListener("click", () => {
+    $("end-start").hidden = true;
+    $("end-confirm").hidden = false;
+    $("end-no").focus();
+  });
+  const cancel = () => {
+    $("end-confirm").hidden = true;
+    $("end-start").hidden = false;
+    $("end-button").focus();
+  };
+  $("end-no").addEventListener("click", cancel);
+  $("end-confirm").addEventListener("keydown", (ev) => { if (ev.key === "Escape") cancel(); });
+  $("end-yes").addEventListener("click", async () => {
+    $("end-yes").disabled = true;
+    const ack = await cmd("session.end");
+    $("end-yes").disabled = false;
+    $("end-confirm").hidden = true;
+    if (ack) {
+      announce(t("end.done"));
+      $("session-heading").focus();
+    } else {
+      $("end-start").hidden = false;
+    }
+  });
+  $("session-heading").setAttribute("tabindex", "-1");
+}
+
+function renderHeader() {
+  const v = S.view || {};
+  const title = v.title || "";
+  $("session-heading").textContent = title;
+  document.title = title ? `${title} – ${t("page.title")}` : t("page.title");
+  $("join-code").textContent = formatCode(v.code);
+  const join = joinLink();
+  $("join-link").textContent = join;
+  $("join-link").href = join || "/";
+  const show = showLink();
+  $("show-link-row").hidden = !show;
+  $("show-link-missing").hidden = !!show;
+  $("show-link").textContent = show;
+  $("show-link").href = show || "/";
+  $("participants").textContent = String(v.participants ?? 0);
+  const isEnded = ended();
+  document.body.classList.toggle("is-ended", isEnded);
+  $("ended-banner").hidden = !isEnded;
+  $("end-start").hidden = isEnded || !$("end-confirm").hidden;
+  if (isEnded) $("end-confirm").hidden = true;
+  for (const el of document.querySelectorAll(".prepare input, .prepare select, .prepare textarea, .prepare button")) {
+    el.disabled = isEnded;
+  }
+}
+
+async function exportSession(format) {
+  clearError();
+  const url = `/api/sessions/${encodeURIComponent(S.id)}/export${format === "csv" ? "?format=csv" : ""}`;
+  const btn = format === "csv" ? $("export-csv") : $("export-json");
+  btn.disabled = true;
+  try {
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${S.key}` } });
+    if (!res.ok) {
+      showError(await httpErrorText(res));
+      return;
+    }
+    const blob = await res.blob();
+    const href = URL.createObjectURL(blob);
+    const a = h("a");
+    const code = String((S.view && S.view.code) || S.id).replace(/[^0-9A-Za-z_-]/g, "");
+    const day = new Date().toISOString().slice(0, 10);
+    a.href = href;
+    a.download = `townhall-${code}-${day}.${format}`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 30000);
+    announce(t("export.done"));
+  } catch {
+    showError(t("error.network"));
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+// ---- prepare forms -------------------------------------------------------------
+
+function setupPrepare() {
+  const select = $("kind-select");
+  const forms = document.querySelectorAll(".kind-form");
+  select.addEventListener("change", () => {
+    for (const f of forms) f.hidden = f.dataset.kind !== select.value;
+  });
+  for (const f of forms) f.addEventListener("submit", onCreateActivity);
+
+  addOptionField("");
+  addOptionField("");
+  $("poll-add").addEventListener("click", () => {
+    const input = addOptionField("");
+    input.focus();
+  });
+  $("poll-multi").addEventListener("change", () => {
+    $("poll-max-field").hidden = !$("poll-multi").checked;
+  });
+}
+
+function addOptionField(value) {
+  const list = $("poll-options");
+  const id = nextId("poll-option");
+  const label = h("label", { attrs: { for: id } });
+  const input = h("input", { attrs: { id, type: "text", maxlength: "200", autocomplete: "off" } });
+  input.value = value;
+  const remove = h("button", { cls: "small", attrs: { type: "button" }, text: t("poll.remove") });
+  const li = h("li", { cls: "option-input" }, [label, input, remove]);
+  remove.addEventListener("click", () => {
+    const items = Array.from(list.children);
+    const i = items.indexOf(li);
+    li.remove();
+    relabelOptions();
+    const rest = Array.from(list.querySelectorAll("input"));
+    (rest[Math.min(i, rest.length - 1)] || $("poll-add")).focus();
+  });
+  input.addEventListener("keydown", (ev) => {
+    // Enter in an option adds the next one instead of submitting half a poll.
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      const items = Array.from(list.querySelectorAll("input"));
+      const i = items.indexOf(input);
+      if (i === items.length - 1) addOptionField("").focus();
+      else items[i + 1].focus();
+    }
+  });
+  list.append(li);
+  relabelOptions();
+  return input;
+}
+
+function relabelOptions() {
+  const items = Array.from($("poll-options").children);
+  items.forEach((li, i) => {
+    li.querySelector("label").textContent = t("poll.optionN", { n: i + 1 });
+    const remove = li.querySelector("button");
+    remove.textContent = t("poll.remove");
+    remove.setAttribute("aria-label", t("poll.removeOptionN", { n: i + 1 }));
+    remove.disabled = items.length <= 2 || ended();
+  });
+}
+
+function intValue(id, fallback) {
+  const n = parseInt($(id).value, 10);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+async function onCreateActivity(ev) {
+  ev.preventDefault();
+  clearError();
+  const form = ev.currentTarget;
+  const kind = form.dataset.kind;
+  const titleInput = form.querySelector("input[type=text]");
+  const title = titleInput.value.trim();
+  if (!title) {
+    showError(t("form.titleRequired"));
+    titleInput.focus();
+    return;
+  }
+  let activity;
+  if (kind === "poll") {
+    const options = Array.from($("poll-options").querySelectorAll("input"))
+      .map((i) => i.value.trim())
+      .filter((v) => v);
+    if (options.length < 2) {
+      showError(t("poll.needOptions"));
+      const empty = Array.from($("poll-options").querySelectorAll("input")).find((i) => !i.value.trim());
+      (empty || $("poll-add")).focus();
+      return;
+    }
+    const multi = $("poll-multi").checked;
+    const maxChoices = multi ? Math.min(Math.max(intValue("poll-max", 2), 1), options.length) : 1;
+    activity = { kind, title, options, multi, maxChoices };
+  } else if (kind === "wordcloud") {
+    activity = {
+      kind,
+      title,
+      maxEntries: Math.max(1, intValue("wc-max-entries", 3)),
+      maxLength: Math.max(1, intValue("wc-max-length", 40)),
+      moderation: $("wc-moderation").value,
+    };
+  } else if (kind === "qa") {
+    activity = { kind, title, moderated: $("qa-moderated").checked, sort: $("qa-sort").value };
+  } else if (kind === "queue") {
+    const constituencies = $("queue-constituencies").value
+      .split(/\n/)
+      .map((s) => s.trim())
+      .filter((s, i, all) => s && all.indexOf(s) === i);
+    activity = {
+      kind,
+      title,
+      speakingSeconds: Math.max(1, intValue("queue-seconds", 180)),
+      constituencies,
+      policy: $("queue-policy").value,
+    };
+  } else {
+    return;
+  }
+  const submit = form.querySelector("button[type=submit]");
+  submit.disabled = true;
+  const ack = await cmd("activity.create", { activity });
+  submit.disabled = ended();
+  if (!ack) return;
+  resetForm(kind);
+  announce(t("prepare.created", { title }));
+  titleInput.focus();
+}
+
+function resetForm(kind) {
+  const form = document.querySelector(`.kind-form[data-kind="${kind}"]`);
+  form.querySelector("input[type=text]").value = "";
+  if (kind === "poll") {
+    $("poll-options").textContent = "";
+    addOptionField("");
+    addOptionField("");
+    $("poll-multi").checked = false;
+    $("poll-max-field").hidden = true;
+  } else if (kind === "queue") {
+    $("queue-constituencies").value = "";
+  }
+}
+
+// ---- activity cards ------------------------------------------------------------
+
+function renderActivities() {
+  const items = S.order.map((id) => S.acts.get(id)).filter(Boolean).map((e) => e.a);
+  $("activities-empty").hidden = items.length > 0;
+  syncList(
+    $("activities"),
+    items,
+    (a) => a.id,
+    (a) => {
+      const card = createCard(a);
+      S.cards.set(a.id, card);
+      return card.root;
+    },
+    (node, a) => {
+      const card = S.cards.get(a.id);
+      if (card) card.update(a);
+    },
+  );
+  for (const id of Array.from(S.cards.keys())) if (!S.acts.has(id)) S.cards.delete(id);
+}
+
+function kindLabel(kind) {
+  return { poll: t("kind.poll"), wordcloud: t("kind.wordcloud"), qa: t("kind.qa"), queue: t("kind.queue") }[kind] || kind;
+}
+
+function stateLabel(state) {
+  return { draft: t("state.draft"), open: t("state.open"), closed: t("state.closed") }[state] || state;
+}
+
+function checkbox(text, onChange) {
+  const input = h("input", { attrs: { type: "checkbox" }, on: { change: onChange } });
+  const label = h("label", { cls: "check" }, [input, h("span", { text })]);
+  return { input, label };
+}
+
+function createCard(a) {
+  const c = { id: a.id, kind: a.kind, a };
+  const titleId = nextId("activity-title");
+  c.root = h("article", { cls: `activity kind-${a.kind}`, attrs: { "aria-labelledby": titleId } });
+  c.title = h("h3", { attrs: { id: titleId } });
+  c.kindTag = h("span", { cls: "tag tag-kind" });
+  c.stateTag = h("span", { cls: "tag tag-state" });
+  c.presentedTag = h("span", { cls: "tag tag-presented", text: t("activity.presentedTag") });
+  const head = h("header", { cls: "activity-head" }, [c.title, h("p", { cls: "tags" }, [c.kindTag, c.stateTag, c.presentedTag])]);
+
+  c.presentBtn = button("", () => {
+    const presented = S.view && S.view.presented === c.id;
+    cmd("activity.present", { activity: presented ? "" : c.id });
+  }, "primary");
+  c.openBtn = button("", () => {
+    cmd(c.a.state === "open" ? "activity.close" : "activity.open", { activity: c.id });
+  });
+  const reveal = () => cmd("activity.reveal", {
+    activity: c.id,
+    attendees: c.revealAtt.input.checked,
+    display: c.revealDisp.input.checked,
+  });
+  c.revealAtt = checkbox(t("reveal.attendees"), reveal);
+  c.revealDisp = checkbox(t("reveal.display"), reveal);
+  const fieldset = h("fieldset", { cls: "reveal" }, [
+    h("legend", { text: t("reveal.legend") }),
+    c.revealAtt.label,
+    c.revealDisp.label,
+  ]);
+  const controls = h("div", { cls: "activity-controls" }, [h("p", { cls: "actions" }, [c.presentBtn, c.openBtn]), fieldset]);
+  c.body = h("div", { cls: "activity-body" });
+  c.root.append(head, controls, c.body);
+
+  const kind = KINDS[a.kind];
+  if (kind) kind.create(c);
+
+  c.update = (next) => {
+    c.a = next;
+    c.title.textContent = next.title || "";
+    c.kindTag.textContent = kindLabel(next.kind);
+    c.stateTag.textContent = stateLabel(next.state);
+    c.stateTag.dataset.state = next.state || "";
+    const presented = !!(S.view && S.view.presented === c.id);
+    c.root.classList.toggle("is-presented", presented);
+    c.presentedTag.hidden = !presented;
+    c.presentBtn.textContent = presented ? t("activity.unpresent") : t("activity.present");
+    c.openBtn.textContent = next.state === "open" ? t("activity.close")
+      : next.state === "closed" ? t("activity.reopen") : t("activity.open");
+    const r = next.revealed || {};
+    c.revealAtt.input.checked = !!r.attendees;
+    c.revealDisp.input.checked = !!r.display;
+    if (kind) kind.update(c, next);
+    if (ended()) for (const el of c.root.querySelectorAll("button, input, select")) el.disabled = true;
+  };
+  return c;
+}
+
+// ---- poll ----
+
+function createPoll(c) {
+  c.pollInfo = h("p", { cls: "hint" });
+  c.pollList = h("ul", { cls: "bars" });
+  c.body.append(c.pollInfo, c.pollList);
+}
+
+function updatePoll(c, a) {
+  const voters = a.voters ?? 0;
+  const opts = a.options || [];
+  const total = a.multi ? voters : opts.reduce((s, o) => s + (o.votes || 0), 0) || voters;
+  c.pollInfo.textContent = [
+    t("poll.voters", { n: voters }),
+    a.multi ? t("poll.multiInfo", { n: a.maxChoices ?? 1 }) : t("poll.singleInfo"),
+  ].join(" · ");
+  syncList(c.pollList, opts, (o, i) => i, () => {
+    const label = h("span", { cls: "bar-label" });
+    const count = h("span", { cls: "bar-count" });
+    const fill = h("span", { cls: "bar-fill" });
+    const track = h("span", { cls: "bar-track", attrs: { "aria-hidden": "true" } }, [fill]);
+    const li = h("li", { cls: "bar-row" }, [h("span", { cls: "bar-text" }, [label, count]), track]);
+    li._p = { label, count, fill };
+    return li;
+  }, (li, o) => {
+    const votes = o.votes ?? 0;
+    const pct = total > 0 ? Math.round((votes * 100) / total) : 0;
+    li._p.label.textContent = o.label;
+    li._p.count.textContent = t("poll.count", { n: votes, pct });
+    li._p.fill.style.width = `${pct}%`;
+  });
+}
+
+// ---- word cloud ----
+
+function createWordcloud(c) {
+  c.wcInfo = h("p", { cls: "hint" });
+  c.wcPendingHead = h("h4", { text: t("wordcloud.pendingHeading") });
+  c.wcPending = h("ul", { cls: "rows" });
+  c.wcWordsHead = h("h4", { text: t("wordcloud.wordsHeading") });
+  c.wcEmpty = h("p", { cls: "hint", text: t("wordcloud.empty") });
+  c.wcWords = h("ul", { cls: "rows" });
+  c.body.append(c.wcInfo, c.wcPendingHead, c.wcPending, c.wcWordsHead, c.wcEmpty, c.wcWords);
+}
+
+function wordRow() {
+  const text = h("span", { cls: "row-text" });
+  const count = h("span", { cls: "row-count" });
+  const flags = h("span", { cls: "row-flags" });
+  const actions = h("span", { cls: "row-actions" });
+  const li = h("li", { cls: "row" }, [text, count, flags, actions]);
+  li._p = { text, count, flags, actions, sig: "" };
+  return li;
+}
+
+// setButtons rebuilds a row's buttons only when the set of actions changes, so
+// the button under the keyboard focus usually stays the same element.
+function setButtons(p, specs) {
+  const sig = specs.map((s) => `${s.key}|${s.text}|${s.label}`).join(";");
+  if (p.sig === sig) {
+    Array.from(p.actions.children).forEach((b, i) => { b._run = specs[i].run; });
+    return;
+  }
+  const hadFocus = p.actions.contains(document.activeElement);
+  p.sig = sig;
+  p.actions.textContent = "";
+  for (const s of specs) {
+    const b = h("button", { cls: `small ${s.cls || ""}`.trim(), text: s.text, attrs: { type: "button", "aria-label": s.label } });
+    b._run = s.run;
+    b.addEventListener("click", () => b._run());
+    p.actions.append(b);
+  }
+  if (hadFocus && p.actions.firstChild) p.actions.firstChild.focus();
+}
+
+function setFlags(p, flags) {
+  p.flags.textContent = "";
+  for (const [cls, text] of flags) p.flags.append(h("span", { cls: `tag ${cls}`, text }));
+}
+
+function updateWordcloud(c, a) {
+  const words = a.words || [];
+  const pending = words.filter((w) => w.pending);
+  const shown = words.filter((w) => !w.pending);
+  c.wcInfo.textContent = [
+    t("wordcloud.entries", { n: a.entries ?? 0 }),
+    t("wordcloud.perPerson", { n: a.maxEntries ?? 0 }),
+    a.moderation === "show" ? t("wordcloud.moderationShow") : t("wordcloud.moderationHold"),
+  ].join(" · ");
+  c.wcPendingHead.hidden = pending.length === 0;
+  c.wcPending.hidden = pending.length === 0;
+  c.wcEmpty.hidden = shown.length > 0;
+  const act = c.id;
+  syncList(c.wcPending, pending, (w) => w.text, wordRow, (li, w) => {
+    const p = li._p;
+    p.text.textContent = w.text;
+    p.count.textContent = t("wordcloud.count", { n: w.count ?? 0 });
+    setFlags(p, w.flagged ? [["tag-flagged", t("wordcloud.flagged")]] : []);
+    setButtons(p, [
+      { key: "approve", text: t("wordcloud.approve"), label: t("wordcloud.approveWord", { word: w.text }), cls: "primary",
+        run: () => cmd("word.approve", { activity: act, text: w.text }) },
+      { key: "hide", text: t("wordcloud.hide"), label: t("wordcloud.hideWord", { word: w.text }),
+        run: () => cmd("word.hide", { activity: act, text: w.text }) },
+    ]);
+  });
+  syncList(c.wcWords, shown, (w) => w.text, wordRow, (li, w) => {
+    const p = li._p;
+    li.classList.toggle("is-hidden", !!w.hidden);
+    p.text.textContent = w.text;
+    p.count.textContent = t("wordcloud.count", { n: w.count ?? 0 });
+    const flags = [];
+    if (w.hidden) flags.push(["tag-hidden", t("wordcloud.hidden")]);
+    if (w.flagged) flags.push(["tag-flagged", t("wordcloud.flagged")]);
+    setFlags(p, flags);
+    setButtons(p, [w.hidden
+      ? { key: "unhide", text: t("wordcloud.unhide"), label: t("wordcloud.unhideWord", { word: w.text }),
+        run: () => cmd("word.unhide", { activity: act, text: w.text }) }
+      : { key: "hide", text: t("wordcloud.hide"), label: t("wordcloud.hideWord", { word: w.text }),
+        run: () => cmd("word.hide", { activity: act, text: w.text }) }]);
+  });
+}
+
+// ---- Q&A ----
+
+function createQa(c) {
+  c.qaInfo = h("p", { cls: "hint" });
+  c.qaEmpty = h("p", { cls: "hint", text: t("qa.empty") });
+  c.qaList = h("ul", { cls: "rows qa-rows" });
+  c.body.append(c.qaInfo, c.qaEmpty, c.qaList);
+}
+
+function qaStatusLabel(status) {
+  return { pending: t("qa.statusPending"), visible: t("qa.statusVisible"), hidden: t("qa.statusHidden"),
+    answered: t("qa.statusAnswered") }[status] || status;
+}
+
+function updateQa(c, a) {
+  const entries = a.entries || [];
+  const pending = entries.filter((e) => e.status === "pending").length;
+  c.qaInfo.textContent = [
+    t("qa.count", { n: entries.length }),
+    a.moderated ? t("qa.moderatedInfo", { n: pending }) : t("qa.unmoderatedInfo"),
+    a.sort === "time" ? t("qa.sortTime") : t("qa.sortVotes"),
+  ].join(" · ");
+  c.qaEmpty.hidden = entries.length > 0;
+  const act = c.id;
+  syncList(c.qaList, entries, (e) => e.id, () => {
+    const li = wordRow();
+    li.classList.add("qa-row");
+    return li;
+  }, (li, e) => {
+    const p = li._p;
+    li.dataset.status = e.status || "";
+    li.classList.toggle("is-hidden", e.status === "hidden");
+    li.classList.toggle("is-pinned", !!e.pinned);
+    p.text.textContent = e.text;
+    p.count.textContent = t("qa.votes", { n: e.votes ?? 0 });
+    const flags = [[`tag-status tag-${e.status}`, qaStatusLabel(e.status)]];
+    if (e.pinned) flags.unshift(["tag-pinned", t("qa.pinned")]);
+    setFlags(p, flags);
+    const short = e.text.length > 40 ? `${e.text.slice(0, 40)}…` : e.text;
+    const mod = (action) => () => cmd("qa.moderate", { activity: act, entry: e.id, action });
+    const specs = [];
+    if (e.status === "pending" || e.status === "hidden") {
+      specs.push({ key: "approve", text: t("qa.approve"), label: t("qa.approveEntry", { text: short }), cls: "primary", run: mod("approve") });
+    }
+    if (e.status !== "hidden") {
+      specs.push({ key: "hide", text: t("qa.hide"), label: t("qa.hideEntry", { text: short }), run: mod("hide") });
+    }
+    specs.push(e.pinned
+      ? { key: "unpin", text: t("qa.unpin"), label: t("qa.unpinEntry", { text: short }), run: mod("unpin") }
+      : { key: "pin", text: t("qa.pin"), label: t("qa.pinEntry", { text: short }), run: mod("pin") });
+    if (e.status !== "answered") {
+      specs.push({ key: "answered", text: t("qa.answered"), label: t("qa.answeredEntry", { text: short }), run: mod("answered") });
+    }
+    setButtons(p, specs);
+  });
+}
+
+// ---- queue ----
+
+function createQueue(c) {
+  const act = () => c.id;
+  // Speaking now.
+  c.qSpeakName = h("p", { cls: "speaker-name" });
+  c.qSpeakMeta = h("p", { cls: "speaker-meta" });
+  c.qTimer = h("p", { cls: "timer", attrs: { role: "timer", "aria-live": "off" } });
+  c.qTimerNote = h("p", { cls: "timer-note" });
+  c.qSpeakBox = h("div", { cls: "speaking" }, [c.qSpeakName, c.qSpeakMeta, c.qTimer, c.qTimerNote]);
+  c.qNobody = h("p", { cls: "hint", text: t("queue.nobody") });
+
+  c.qNext = button(t("queue.next"), () => cmd("queue.next", { activity: act() }), "primary");
+  c.qReadd = button(t("queue.readd"), () => cmd("queue.readd", { activity: act() }));
+  c.qPause = button("", () => {
+    const sp = c.a.speaking;
+    cmd("queue.timer", { activity: act(), action: sp && sp.paused ? "resume" : "pause" });
+  });
+  c.qAdd = button(t("queue.add60"), () => cmd("queue.timer", { activity: act(), action: "add", seconds: 60 }));
+  c.qAdd.setAttribute("aria-label", t("queue.add60Label"));
+
+  const setId = nextId("queue-set");
+  c.qSetInput = h("input", { attrs: { id: setId, type: "number", min: "1", max: "7200", inputmode: "numeric" } });
+  c.qSetBtn = h("button", { cls: "small", text: t("queue.setButton"), attrs: { type: "submit" } });
+  c.qSetForm = h("form", { cls: "inline-form" }, [
+    h("label", { attrs: { for: setId }, text: t("queue.setLabel") }),
+    c.qSetInput,
+    c.qSetBtn,
+  ]);
+  c.qSetForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const n = parseInt(c.qSetInput.value, 10);
+    if (!Number.isFinite(n) || n < 1) {
+      showError(t("queue.setInvalid"));
+      c.qSetInput.focus();
+      return;
+    }
+    cmd("queue.timer", { activity: act(), action: "set", seconds: n });
+  });
+
+  const policyId = nextId("queue-policy");
+  c.qPolicy = h("select", { attrs: { id: policyId } }, [
+    h("option", { attrs: { value: "fifo" }, text: t("policy.fifo") }),
+    h("option", { attrs: { value: "alternate" }, text: t("policy.alternate") }),
+    h("option", { attrs: { value: "firsttime" }, text: t("policy.firsttime") }),
+  ]);
+  c.qPolicy.addEventListener("change", () => cmd("queue.policy", { activity: act(), policy: c.qPolicy.value }));
+  const policyField = h("p", { cls: "form-row inline" }, [h("label", { attrs: { for: policyId }, text: t("queue.policy") }), c.qPolicy]);
+
+  c.qWaitHead = h("h4");
+  c.qWaitHint = h("p", { cls: "hint", text: t("queue.dragHint") });
+  c.qEmpty = h("p", { cls: "hint", text: t("queue.emptyWaiting") });
+  c.qList = h("ol", { cls: "rows queue-rows" });
+  c.qStatsBody = h("tbody");
+  c.qStatsEmpty = h("p", { cls: "hint", text: t("queue.statsEmpty") });
+  c.qStats = h("table", { cls: "stats" }, [
+    h("caption", { text: t("queue.statsHeading") }),
+    h("thead", {}, [h("tr", {}, [
+      h("th", { attrs: { scope: "col" }, text: t("queue.statsConstituency") }),
+      h("th", { attrs: { scope: "col" }, text: t("queue.statsTurns") }),
+      h("th", { attrs: { scope: "col" }, text: t("queue.statsTime") }),
+    ])]),
+    c.qStatsBody,
+  ]);
+  c.qSpoken = h("p", { cls: "hint" });
+
+  c.body.append(
+    h("h4", { text: t("queue.speakingHeading") }),
+    c.qSpeakBox,
+    c.qNobody,
+    h("p", { cls: "actions" }, [c.qNext, c.qReadd, c.qPause, c.qAdd]),
+    c.qSetForm,
+    policyField,
+    c.qWaitHead,
+    c.qWaitHint,
+    c.qEmpty,
+    c.qList,
+    c.qSpoken,
+    c.qStats,
+    c.qStatsEmpty,
+  );
+  setupDrag(c);
+}
+
+function handLabel(w) {
+  const name = w.name || t("queue.anonymous");
+  return w.constituency ? `${name} (${w.constituency})` : name;
+}
+
+function updateQueue(c, a) {
+  const sp = a.speaking || null;
+  const waiting = a.waiting || [];
+  const prevHand = c.qShownHand;
+  c.qSpeakBox.hidden = !sp;
+  c.qNobody.hidden = !!sp;
+  c.qPause.disabled = !sp;
+  c.qAdd.disabled = !sp;
+  c.qSetInput.disabled = !sp;
+  c.qSetBtn.disabled = !sp;
+  c.qNext.disabled = !sp && waiting.length === 0;
+  c.qReadd.disabled = !a.lastSpeaker;
+  c.qPause.textContent = sp && sp.paused ? t("queue.resume") : t("queue.pause");
+  if (sp) {
+    c.qSpeakName.textContent = sp.name || t("queue.anonymous");
+    c.qSpeakMeta.textContent = sp.constituency || "";
+    c.qSpeakMeta.hidden = !sp.constituency;
+    if (sp.hand !== prevHand && document.activeElement !== c.qSetInput) c.qSetInput.value = String(sp.limitSeconds ?? a.speakingSeconds ?? "");
+  }
+  c.qShownHand = sp ? sp.hand : "";
+  renderTimer(c);
+
+  if (document.activeElement !== c.qPolicy) c.qPolicy.value = a.policy || "fifo";
+  c.qWaitHead.textContent = t("queue.waitingHeading", { n: waiting.length });
+  c.qEmpty.hidden = waiting.length > 0;
+  c.qWaitHint.hidden = waiting.length < 2;
+  const act = c.id;
+  const last = waiting.length - 1;
+  syncList(c.qList, waiting, (w) => w.hand, () => {
+    const li = wordRow();
+    li.classList.add("queue-row");
+    li.draggable = true;
+    li._p.pos = h("span", { cls: "row-pos", attrs: { "aria-hidden": "true" } });
+    li.prepend(li._p.pos);
+    return li;
+  }, (li, w, i) => {
+    const p = li._p;
+    li.dataset.hand = w.hand;
+    p.pos.textContent = String(i + 1);
+    p.text.textContent = handLabel(w);
+    p.count.textContent = "";
+    const flags = [];
+    if (w.kind === "order") flags.push(["tag-order", t("queue.pointOfOrder")]);
+    if (w.placed) flags.push(["tag-placed", t("queue.placed")]);
+    setFlags(p, flags);
+    const name = w.name || t("queue.anonymous");
+    setButtons(p, [
+      { key: "up", text: t("queue.up"), label: t("queue.upLabel", { name }), run: () => cmd("queue.move", { activity: act, hand: w.hand, to: i - 1 }) },
+      { key: "down", text: t("queue.down"), label: t("queue.downLabel", { name }), run: () => cmd("queue.move", { activity: act, hand: w.hand, to: i + 1 }) },
+      { key: "remove", text: t("queue.remove"), label: t("queue.removeLabel", { name }), cls: "danger", run: () => cmd("queue.remove", { activity: act, hand: w.hand }) },
+    ]);
+    const [up, down] = p.actions.children;
+    const focused = document.activeElement;
+    up.disabled = i === 0;
+    down.disabled = i === last;
+    // A button that just became disabled would drop the keyboard focus.
+    if (focused === up && up.disabled) down.focus();
+    if (focused === down && down.disabled) up.focus();
+  });
+
+  c.qSpoken.textContent = t("queue.spoken", { n: a.spoken ?? 0 });
+  const stats = a.stats || [];
+  c.qStats.hidden = stats.length === 0;
+  c.qStatsEmpty.hidden = stats.length > 0;
+  syncList(c.qStatsBody, stats, (s) => s.constituency, () => {
+    const tr = h("tr");
+    tr._p = { name: h("th", { attrs: { scope: "row" } }), turns: h("td"), time: h("td") };
+    tr.append(tr._p.name, tr._p.turns, tr._p.time);
+    return tr;
+  }, (tr, s) => {
+    tr._p.name.textContent = s.constituency || t("queue.noConstituency");
+    tr._p.turns.textContent = String(s.turns ?? 0);
+    tr._p.time.textContent = formatDuration(s.seconds ?? 0);
+  });
+}
+
+// timeLeft follows protocol.md: limitSeconds - elapsedSeconds - (now - runningSince),
+// with now the server's clock as estimated by conn.js.
+function timeLeft(sp) {
+  const limit = sp.limitSeconds ?? 0;
+  const elapsed = sp.elapsedSeconds ?? 0;
+  let since = sp.runningSince;
+  if (since === undefined && !sp.paused) since = sp.startedAt;
+  if (!since) return limit - elapsed;
+  const offset = S.conn && S.conn.clockOffset ? S.conn.clockOffset() : 0;
+  const now = Date.now() + (offset || 0);
+  return limit - elapsed - (now - Date.parse(since)) / 1000;
+}
+
+function renderTimer(c) {
+  const sp = c.a && c.a.speaking;
+  if (!sp) {
+    c.qTimer.textContent = "";
+    c.qTimerNote.textContent = "";
+    return;
+  }
+  const left = timeLeft(sp);
+  const over = left < 0;
+  c.qSpeakBox.classList.toggle("is-overtime", over);
+  c.qSpeakBox.classList.toggle("is-paused", !!sp.paused);
+  c.qTimer.textContent = over ? `+${formatDuration(Math.floor(-left))}` : formatDuration(Math.ceil(left));
+  const notes = [];
+  notes.push(over ? t("queue.overtime") : t("queue.left"));
+  if (sp.paused) notes.push(t("queue.paused"));
+  notes.push(t("queue.limit", { time: formatDuration(sp.limitSeconds ?? 0) }));
+  c.qTimerNote.textContent = notes.join(" · ");
+}
+
+function tickTimers() {
+  for (const c of S.cards.values()) if (c.kind === "queue") renderTimer(c);
+}
+
+const QUEUE_ROW = "li.queue-row";
+
+// Drag-and-drop reordering of the waiting list. The up/down buttons do the
+// same for keyboard users.
+function setupDrag(c) {
+  let dragHand = "";
+  const clear = () => {
+    for (const li of c.qList.children) li.classList.remove("drop-before", "drop-after", "dragging");
+  };
+  c.qList.addEventListener("dragstart", (ev) => {
+    const li = ev.target.closest && ev.target.closest(QUEUE_ROW);
+    if (!li || ended()) { ev.preventDefault(); return; }
+    dragHand = li.dataset.hand;
+    ev.dataTransfer.effectAllowed = "move";
+    ev.dataTransfer.setData("text/plain", dragHand);
+    li.classList.add("dragging");
+  });
+  c.qList.addEventListener("dragover", (ev) => {
+    if (!dragHand) return;
+    const li = ev.target.closest && ev.target.closest(QUEUE_ROW);
+    if (!li) return;
+    ev.preventDefault();
+    ev.dataTransfer.dropEffect = "move";
+    const r = li.getBoundingClientRect();
+    const before = ev.clientY < r.top + r.height / 2;
+    for (const x of c.qList.children) x.classList.remove("drop-before", "drop-after");
+    li.classList.add(before ? "drop-before" : "drop-after");
+  });
+  c.qList.addEventListener("dragleave", (ev) => {
+    if (!c.qList.contains(ev.relatedTarget)) for (const x of c.qList.children) x.classList.remove("drop-before", "drop-after");
+  });
+  c.qList.addEventListener("drop", (ev) => {
+    const li = ev.target.closest && ev.target.closest(QUEUE_ROW);
+    const hand = dragHand;
+    dragHand = "";
+    clear();
+    if (!li || !hand) return;
+    ev.preventDefault();
+    const hands = (c.a.waiting || []).map((w) => w.hand);
+    const from = hands.indexOf(hand);
+    const target = hands.indexOf(li.dataset.hand);
+    if (from < 0 || target < 0) return;
+    const r = li.getBoundingClientRect();
+    const insertion = ev.clientY < r.top + r.height / 2 ? target : target + 1;
+    const to = insertion > from ? insertion - 1 : insertion;
+    if (to !== from) cmd("queue.move", { activity: c.id, hand, to });
+  });
+  c.qList.addEventListener("dragend", () => { dragHand = ""; clear(); });
+}
+
+const KINDS = {
+  poll: { create: createPoll, update: updatePoll },
+  wordcloud: { create: createWordcloud, update: updateWordcloud },
+  qa: { create: createQa, update: updateQa },
+  queue: { create: createQueue, update: updateQueue },
+};
+
+// ---- language ----------------------------------------------------------------
+
+function onLanguageChange() {
+  applyI18n(document);
+  relabelOptions();
+  if (S.status) setStatus(S.status);
+  if (!S.view) return;
+  // Cards hold translated text in many places: rebuild them from the state.
+  S.cards.clear();
+  $("activities").textContent = "";
+  renderHeader();
+  renderActivities();
+}
+
+// ---- start -------------------------------------------------------------------
+
+async function main() {
+  await initI18n("host");
+  languageSwitcher($("lang-select"), onLanguageChange);
+  $("alert-dismiss").addEventListener("click", clearError);
+  $("loading").hidden = true;
+  const m = location.pathname.match(/^\/host\/([^/]+)\/?$/);
+  if (m) startConsole(decodeURIComponent(m[1]));
+  else startCreate();
+}
+
+main();
