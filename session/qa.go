@@ -104,6 +104,10 @@ func qaUpvote(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 			en.Voters[e.Actor] = true
 		}
 	}
+	// The author's own entries carry their votes in "you".
+	if en.Author != e.Actor {
+		return Result{}, []string{e.Actor, en.Author}, nil
+	}
 	return Result{}, []string{e.Actor}, nil
 }
 
@@ -157,26 +161,30 @@ func (en *Entry) view() EntryView {
 		CreatedAt: en.CreatedAt.UTC().Format(time.RFC3339)}
 }
 
-// sorted lists entries pinned first, then by the board's order; ties go
-// to the earliest.
+// sorted lists entries pinned first, then by the board's order: most votes
+// first (ties: the earliest first), or newest first.
 func (q *QA) sorted(keep func(*Entry) bool) []*Entry {
+	byVotes := q.Sort != "time"
 	out := make([]*Entry, 0, len(q.Entries))
-	for _, e := range q.Entries {
+	for i := range q.Entries {
+		// Entries are in log order. By time the newest comes first, and
+		// log order, not the time stamp, decides it: events appended
+		// together may carry the same time.
+		e := q.Entries[i]
+		if !byVotes {
+			e = q.Entries[len(q.Entries)-1-i]
+		}
 		if keep(e) {
 			out = append(out, e)
 		}
 	}
-	byVotes := q.Sort != "time"
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Pinned != b.Pinned {
 			return a.Pinned
 		}
-		if byVotes && len(a.Voters) != len(b.Voters) {
+		if byVotes {
 			return len(a.Voters) > len(b.Voters)
-		}
-		if !byVotes {
-			return b.CreatedAt.Before(a.CreatedAt) // newest first
 		}
 		return false
 	})
