@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -108,7 +109,29 @@ func (c *Conn) closeWith(r CloseReason, last []byte) {
 // writeLoop writes queued frames until ctx ends or the connection closes.
 // Every write has a deadline; a client that cannot take a frame within it
 // is closed.
+//
+// The deadline is one watchdog timer per connection, armed around each
+// write, not a context.WithTimeout per frame: a derived context costs a
+// timer, a cancel registration on every parent and, inside the websocket
+// library, a context.AfterFunc of its own, about a tenth of the server's
+// CPU per pushed frame (docs/benchmarks.md). Writes get a context without
+// Done, so the library sets up nothing; the watchdog, and ctx ending
+// mid-write, close the socket, which fails the write just as an expired
+// context did.
 func (c *Conn) writeLoop(ctx context.Context, timeout time.Duration, m *Metrics) error {
+	w := &watchdog{}
+	w.timer = time.AfterFunc(time.Hour, func() {
+		w.expired.Store(true)
+		c.ws.CloseNow()
+	})
+	w.timer.Stop()
+	defer w.timer.Stop()
+	stop := context.AfterFunc(ctx, func() {
+		if w.writing.Load() {
+			c.ws.CloseNow()
+		}
+	})
+	defer stop()
 	var replies [][]byte
 	var pushes []push
 	for {
@@ -123,13 +146,13 @@ func (c *Conn) writeLoop(ctx context.Context, timeout time.Duration, m *Metrics)
 		closing := c.closing
 		c.mu.Unlock()
 		for i, f := range replies {
-			if err := c.write(ctx, f, timeout, m); err != nil {
+			if err := c.write(ctx, w, f, timeout, m); err != nil {
 				return err
 			}
 			replies[i] = nil
 		}
 		for i, p := range pushes {
-			if err := c.write(ctx, p.frame, timeout, m); err != nil {
+			if err := c.write(ctx, w, p.frame, timeout, m); err != nil {
 				return err
 			}
 			pushes[i].frame = nil
@@ -143,12 +166,26 @@ func (c *Conn) writeLoop(ctx context.Context, timeout time.Duration, m *Metrics)
 
 var errClosing = errors.New("closing")
 
-func (c *Conn) write(ctx context.Context, frame []byte, timeout time.Duration, m *Metrics) error {
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	err := c.ws.Write(wctx, websocket.MessageText, frame)
+// watchdog bounds the writes of one connection.
+type watchdog struct {
+	timer   *time.Timer
+	writing atomic.Bool // a write is in progress
+	expired atomic.Bool // the timer closed the socket
+}
+
+func (c *Conn) write(ctx context.Context, w *watchdog, frame []byte, timeout time.Duration, m *Metrics) error {
+	// writing is set before ctx is checked, so that ctx ending at any
+	// moment either stops the write here or finds it in progress.
+	w.writing.Store(true)
+	defer w.writing.Store(false)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w.timer.Reset(timeout)
+	err := c.ws.Write(context.Background(), websocket.MessageText, frame)
+	w.timer.Stop()
 	if err != nil {
-		if wctx.Err() != nil && ctx.Err() == nil && m != nil {
+		if w.expired.Load() && ctx.Err() == nil && m != nil {
 			m.SlowClosed.Inc()
 		}
 		return err

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,11 @@ type Hub struct {
 	byPart    map[string][]*Conn
 	appliedCh chan struct{} // closed and replaced whenever events are applied
 	sinceSnap int
+	// pushed is the encoded view last pushed per role and key. Only tick
+	// (one goroutine, under mu for reading) reads and writes it; register
+	// (under mu for writing) forgets it, since a welcome may carry a view
+	// newer than the last push.
+	pushed map[string][]byte
 
 	// dirtyMu guards what changed since the last push, per audience.
 	dirtyMu   sync.Mutex
@@ -414,10 +420,10 @@ func frame(v any) []byte {
 }
 
 type sessionMsg struct {
-	Type   string              `json:"type"`
-	Offset uint64              `json:"offset"`
-	Now    string              `json:"now"`
-	View   session.SessionView `json:"view"`
+	Type   string          `json:"type"`
+	Offset uint64          `json:"offset"`
+	Now    string          `json:"now"`
+	View   json.RawMessage `json:"view"` // an encoded session.SessionView
 }
 
 type activityMsg struct {
@@ -481,16 +487,37 @@ func (h *Hub) tick(attendees bool) {
 		frame []byte
 	}
 	frames := map[session.Role][]out{}
+	if h.pushed == nil {
+		h.pushed = map[string][]byte{}
+	}
+	// changed encodes a role's view and says whether it differs from the
+	// one last pushed: a vote on a poll whose results attendees do not see
+	// changes nothing they see, and pushing it anyway would cost a write
+	// per phone per tick, a cost that grows with the room
+	// (docs/benchmarks.md).
+	changed := func(r session.Role, key string, view any) (json.RawMessage, bool) {
+		v := frame(view)
+		k := string(r) + "/" + key
+		if last, ok := h.pushed[k]; ok && bytes.Equal(last, v) {
+			return nil, false
+		}
+		h.pushed[k] = v
+		return v, true
+	}
 	for _, r := range roles {
 		if d.header {
-			frames[r] = append(frames[r], out{"s", frame(sessionMsg{"session", st.Offset, now, st.View(r)})})
+			if v, ok := changed(r, "s", st.View(r)); ok {
+				frames[r] = append(frames[r], out{"s", frame(sessionMsg{"session", st.Offset, now, v})})
+			}
 		}
 		for id := range d.acts {
 			a := st.Activity(id)
 			if a == nil || !st.Visible(id, r) {
 				continue
 			}
-			frames[r] = append(frames[r], out{"a" + id, frame(activityMsg{"activity", st.Offset, now, a.View(r)})})
+			if v, ok := changed(r, "a"+id, a.View(r)); ok {
+				frames[r] = append(frames[r], out{"a" + id, frame(activityMsg{"activity", st.Offset, now, v})})
+			}
 		}
 	}
 	for c := range h.conns {
@@ -551,6 +578,7 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, role session.Role, 
 func (h *Hub) register(c *Conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.pushed = nil
 	h.conns[c] = struct{}{}
 	if c.participant != "" {
 		h.byPart[c.participant] = append(h.byPart[c.participant], c)

@@ -19,7 +19,12 @@ func (s *Server) websocket(c echo.Context) error {
 	if err != nil {
 		return nil // Accept has answered the request
 	}
-	defer ws.CloseNow()
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			ws.CloseNow()
+		}
+	}()
 	ws.SetReadLimit(s.cfg.ReadLimit)
 	ctx := c.Request().Context()
 
@@ -59,10 +64,22 @@ func (s *Server) websocket(c echo.Context) error {
 		}
 		return refuse("unauthorized", "There is no such session.")
 	}
-	defer release()
-	err = h.Serve(ctx, ws, cred.Role, cred.Participant)
-	if err != nil && websocket.CloseStatus(err) == -1 && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
-		s.log.Debug("websocket ended", "err", err)
-	}
+	// The connection is served by a goroutine of its own and this handler
+	// returns: net/http's goroutine for the request, whose stack grew deep
+	// in routing and the upgrade, lets go of the request, its headers and
+	// echo's context, which an idle phone would otherwise hold for as long
+	// as it stays (docs/benchmarks.md). A hijacked request's context ends
+	// when its handler returns and never before, so the connection's
+	// context is a fresh one; Manager.Shutdown closes connections.
+	handedOff = true
+	go func() {
+		defer ws.CloseNow()
+		defer release()
+		ctx := context.Background()
+		err := h.Serve(ctx, ws, cred.Role, cred.Participant)
+		if err != nil && websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) {
+			s.log.Debug("websocket ended", "err", err)
+		}
+	}()
 	return nil
 }
