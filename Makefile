@@ -1,0 +1,42 @@
+# Townhall: two commands do everything.
+#   make run    builds and runs the server on the embedded store (nothing to install)
+#   make test   installs what the tests need (redis-server, chromium, axe-core) and runs them all
+
+GO      ?= go
+ADDR    ?= $(or $(TOWNHALL_ADDR),:8080)
+DATA    ?= $(or $(TOWNHALL_DATA),./data)
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run build test deps check unit screenshots bench lint clean
+
+build:
+	$(GO) build -o bin/townhall ./cmd/townhall
+	$(GO) build -o bin/townhall-load ./cmd/townhall-load
+
+run: build
+	./bin/townhall --addr $(ADDR) --data $(DATA)
+
+deps:
+	./scripts/install-test-deps.sh
+
+# The whole suite: formatting, vet, and every test with the race detector,
+# against a real redis-server and a real Chromium.
+test: deps check
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+lint: check
+	$(GO) run $(STATICCHECK) ./...
+
+screenshots: deps
+	$(GO) run ./e2e/cmd/screenshots
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./session/ ./hub/
+
+clean:
+	rm -rf bin
