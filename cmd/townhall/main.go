@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -188,4 +189,13 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (eventlog.Stor
 		return eventlog.OpenEmbedded(eventlog.EmbeddedConfig{Dir: cfg.data})
 	}
 	return openRedis(ctx, cfg, log)
+}
+
+// redactURL hides a password in a store URL before it is logged.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
