@@ -49,10 +49,6 @@ type Conn struct {
 	closing *CloseReason
 	wake    chan struct{}
 	cancel  context.CancelFunc
-
-	// lastOffset is the offset of the newest state queued, so that no
-	// older state is queued after it.
-	lastOffset uint64
 }
 
 func (c *Conn) signal() {

@@ -72,12 +72,6 @@ func (r *recorder) add(d time.Duration) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.values)
-}
-
 // summary returns the distribution of everything recorded so far.
 func (r *recorder) summary() Summary {
 	r.mu.Lock()

@@ -54,7 +54,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	if !e2e.HaveChromium() {
-		return fmt.Errorf("Chromium is not installed at %s (make deps installs Debian's chromium)", e2e.ChromiumPath)
+		return fmt.Errorf("chromium is not installed at %s (make deps installs Debian's chromium)", e2e.ChromiumPath)
 	}
 	root, err := moduleRoot()
 	if err != nil {
