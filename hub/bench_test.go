@@ -45,7 +45,7 @@ func benchHub(b *testing.B, n int) (*Hub, string) {
 	}
 	h.state = st
 	for _, p := range parts {
-		h.register(&Conn{role: session.Attendee, participant: p, wake: make(chan struct{}, 1)})
+		h.register(&Conn{role: session.Attendee, participant: p})
 	}
 	return h, act
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/townhall/townhall/session"
 )
@@ -89,6 +90,9 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 	reject := func(code, msg string) []byte {
 		h.m.cfg.Metrics.command(op, code)
 		return errFrame(cmd.ID, code, msg)
+	}
+	if c.limiter == nil {
+		c.limiter = rate.NewLimiter(rate.Limit(h.m.cfg.CommandRate), h.m.cfg.CommandBurst)
 	}
 	if !c.limiter.Allow() {
 		return reject(session.CodeRateLimited, "Too many commands: slow down.")

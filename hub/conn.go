@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,57 +34,92 @@ type push struct {
 	frame []byte
 }
 
-// Conn is one websocket client of a hub: a read loop and a write loop
-// sharing one context, and a bounded set of frames waiting to be written.
+// Conn is one websocket client of a hub: a read loop, a bounded set of
+// frames waiting to be written, and a writer goroutine that runs only
+// while there is something to write. An idle phone costs one goroutine,
+// not two (docs/benchmarks.md).
 type Conn struct {
 	ws          *websocket.Conn
+	h           *Hub // nil for a Conn that only queues (tests, benchmarks)
+	ctx         context.Context
+	cancel      context.CancelFunc
 	role        session.Role
 	participant string
-	limiter     *rate.Limiter
+	limiter     *rate.Limiter // made on the first command; the read loop's own
+
+	// The write deadline: one watchdog timer per connection, armed around
+	// each write, not a context.WithTimeout per frame (a derived context
+	// costs a timer, a cancel registration on every parent and, inside the
+	// websocket library, a context.AfterFunc of its own). Writes get a
+	// context without Done, so the library sets up nothing; the watchdog,
+	// and ctx ending mid-write, close the socket, which fails the write
+	// just as an expired context did.
+	timer   *time.Timer
+	inWrite atomic.Bool // a write is in progress
+	expired atomic.Bool // the timer closed the socket
 
 	mu      sync.Mutex
 	pushes  []push   // coalesced by key
 	replies [][]byte // acks and errors, in order, bounded
 	closing *CloseReason
-	wake    chan struct{}
-	cancel  context.CancelFunc
+	writing bool // the writer goroutine runs
+	ended   bool // the connection is over: no writer starts again
+	writers sync.WaitGroup
 }
 
-func (c *Conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// startLocked starts the writer unless it runs. c.mu is held.
+func (c *Conn) startLocked() {
+	if c.writing || c.ended || c.h == nil {
+		return
 	}
+	c.writing = true
+	c.writers.Add(1)
+	go c.writeQueued()
 }
 
 // enqueue queues a whole-state push, replacing an older one with the same
 // key.
 func (c *Conn) enqueue(key string, frame []byte) {
 	c.mu.Lock()
+	c.enqueueLocked(key, frame)
+	c.startLocked()
+	c.mu.Unlock()
+}
+
+func (c *Conn) enqueueLocked(key string, frame []byte) {
 	for i := range c.pushes {
 		if c.pushes[i].key == key {
 			c.pushes[i].frame = frame
-			c.mu.Unlock()
-			c.signal()
 			return
 		}
 	}
 	c.pushes = append(c.pushes, push{key, frame})
+}
+
+// enqueueAll queues a tick's frames with one lock and at most one writer
+// start, however many frames the tick has for this connection.
+func (c *Conn) enqueueAll(frames []push) {
+	if len(frames) == 0 {
+		return
+	}
+	c.mu.Lock()
+	for _, f := range frames {
+		c.enqueueLocked(f.key, f.frame)
+	}
+	c.startLocked()
 	c.mu.Unlock()
-	c.signal()
 }
 
 // reply queues an ack or error. It reports false when the client has let
 // too many pile up unread.
 func (c *Conn) reply(frame []byte, max int) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.replies) >= max {
-		c.mu.Unlock()
 		return false
 	}
 	c.replies = append(c.replies, frame)
-	c.mu.Unlock()
-	c.signal()
+	c.startLocked()
 	return true
 }
 
@@ -98,90 +132,103 @@ func (c *Conn) closeWith(r CloseReason, last []byte) {
 			c.replies = append(c.replies, last)
 		}
 	}
+	c.startLocked()
 	c.mu.Unlock()
-	c.signal()
 }
 
-// writeLoop writes queued frames until ctx ends or the connection closes.
-// Every write has a deadline; a client that cannot take a frame within it
-// is closed.
-//
-// The deadline is one watchdog timer per connection, armed around each
-// write, not a context.WithTimeout per frame: a derived context costs a
-// timer, a cancel registration on every parent and, inside the websocket
-// library, a context.AfterFunc of its own, about a tenth of the server's
-// CPU per pushed frame (docs/benchmarks.md). Writes get a context without
-// Done, so the library sets up nothing; the watchdog, and ctx ending
-// mid-write, close the socket, which fails the write just as an expired
-// context did.
-func (c *Conn) writeLoop(ctx context.Context, timeout time.Duration, m *Metrics) error {
-	w := &watchdog{}
-	w.timer = time.AfterFunc(time.Hour, func() {
-		w.expired.Store(true)
-		c.ws.CloseNow()
-	})
-	w.timer.Stop()
-	defer w.timer.Stop()
-	stop := context.AfterFunc(ctx, func() {
-		if w.writing.Load() {
-			c.ws.CloseNow()
-		}
-	})
-	defer stop()
-	var replies [][]byte
-	var pushes []push
+// next takes the next frame to write: replies first, in order, then
+// pushes. It reports false, and the writer stops, when nothing is queued.
+func (c *Conn) next() (frame []byte, closing *CloseReason, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.replies); n > 0 {
+		frame = c.replies[0]
+		copy(c.replies, c.replies[1:])
+		c.replies[n-1] = nil
+		c.replies = c.replies[:n-1]
+		return frame, nil, true
+	}
+	if n := len(c.pushes); n > 0 {
+		frame = c.pushes[0].frame
+		copy(c.pushes, c.pushes[1:])
+		c.pushes[n-1] = push{}
+		c.pushes = c.pushes[:n-1]
+		return frame, nil, true
+	}
+	if c.closing != nil {
+		c.ended = true
+		return nil, c.closing, true
+	}
+	c.writing = false
+	return nil, nil, false
+}
+
+// writeQueued writes queued frames until none is left; then the goroutine
+// ends, and the next frame queued starts another. A failed write, or a
+// close asked for, ends the connection.
+func (c *Conn) writeQueued() {
+	defer c.writers.Done()
+	timeout, m := c.h.m.cfg.WriteTimeout, c.h.m.cfg.Metrics
 	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.wake:
-		}
-		c.mu.Lock()
-		replies, c.replies = c.replies, replies[:0]
-		pushes, c.pushes = c.pushes, pushes[:0]
-		closing := c.closing
-		c.mu.Unlock()
-		for i, f := range replies {
-			if err := c.write(ctx, w, f, timeout, m); err != nil {
-				return err
-			}
-			replies[i] = nil
-		}
-		for i, p := range pushes {
-			if err := c.write(ctx, w, p.frame, timeout, m); err != nil {
-				return err
-			}
-			pushes[i].frame = nil
+		f, closing, ok := c.next()
+		if !ok {
+			return
 		}
 		if closing != nil {
 			c.ws.Close(closing.Status, closing.Reason)
-			return errClosing
+			c.cancel()
+			return
+		}
+		if err := c.write(f, timeout, m); err != nil {
+			c.mu.Lock()
+			c.ended = true
+			c.mu.Unlock()
+			c.cancel()
+			return
 		}
 	}
 }
 
-var errClosing = errors.New("closing")
-
-// watchdog bounds the writes of one connection.
-type watchdog struct {
-	timer   *time.Timer
-	writing atomic.Bool // a write is in progress
-	expired atomic.Bool // the timer closed the socket
+// startWriting sets up the write deadline of a served connection.
+func (c *Conn) startWriting() (stop func()) {
+	c.timer = time.AfterFunc(time.Hour, func() {
+		c.expired.Store(true)
+		c.ws.CloseNow()
+	})
+	c.timer.Stop()
+	stopCtx := context.AfterFunc(c.ctx, func() {
+		if c.inWrite.Load() {
+			c.ws.CloseNow()
+		}
+	})
+	return func() {
+		stopCtx()
+		c.timer.Stop()
+	}
 }
 
-func (c *Conn) write(ctx context.Context, w *watchdog, frame []byte, timeout time.Duration, m *Metrics) error {
-	// writing is set before ctx is checked, so that ctx ending at any
+// stopWriting lets the writer finish (ctx has ended, so a write in
+// progress fails at once) and starts none again.
+func (c *Conn) stopWriting() {
+	c.mu.Lock()
+	c.ended = true
+	c.mu.Unlock()
+	c.writers.Wait()
+}
+
+func (c *Conn) write(frame []byte, timeout time.Duration, m *Metrics) error {
+	// inWrite is set before ctx is checked, so that ctx ending at any
 	// moment either stops the write here or finds it in progress.
-	w.writing.Store(true)
-	defer w.writing.Store(false)
-	if err := ctx.Err(); err != nil {
+	c.inWrite.Store(true)
+	defer c.inWrite.Store(false)
+	if err := c.ctx.Err(); err != nil {
 		return err
 	}
-	w.timer.Reset(timeout)
+	c.timer.Reset(timeout)
 	err := c.ws.Write(context.Background(), websocket.MessageText, frame)
-	w.timer.Stop()
+	c.timer.Stop()
 	if err != nil {
-		if w.expired.Load() && ctx.Err() == nil && m != nil {
+		if c.expired.Load() && c.ctx.Err() == nil && m != nil {
 			m.SlowClosed.Inc()
 		}
 		return err

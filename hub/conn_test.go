@@ -7,7 +7,7 @@ import (
 
 // A connection whose writer is stuck keeps one frame per key: the latest.
 func TestConnKeepsOnlyTheLatestPushPerKey(t *testing.T) {
-	c := &Conn{wake: make(chan struct{}, 1)}
+	c := &Conn{}
 	for i := 0; i < 1000; i++ {
 		c.enqueue("a1", []byte(fmt.Sprint(i)))
 		c.enqueue("s", []byte(fmt.Sprint("s", i)))

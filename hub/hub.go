@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/townhall/townhall/eventlog"
 	"github.com/townhall/townhall/session"
@@ -46,6 +45,9 @@ type Hub struct {
 	// (under mu for writing) forgets it, since a welcome may carry a view
 	// newer than the last push.
 	pushed map[string][]byte
+	// tickConns is the connections a tick queues on, kept between ticks
+	// (tick's goroutine only).
+	tickConns []*Conn
 
 	// dirtyMu guards what changed since the last push, per audience.
 	dirtyMu   sync.Mutex
@@ -478,15 +480,13 @@ func (h *Hub) tick(attendees bool) {
 		roles = []session.Role{session.Attendee}
 	}
 
+	// Views are encoded and the connections listed under the read lock;
+	// the frames are queued after it is released, so that applying events
+	// (the write lock) does not wait for 10,000 queue operations.
 	h.mu.RLock()
-	defer h.mu.RUnlock()
 	st := h.state
 	now := nowString()
-	type out struct {
-		key   string
-		frame []byte
-	}
-	frames := map[session.Role][]out{}
+	var frames [3][]push // by role; a tick serves one or two roles
 	if h.pushed == nil {
 		h.pushed = map[string][]byte{}
 	}
@@ -504,10 +504,11 @@ func (h *Hub) tick(attendees bool) {
 		h.pushed[k] = v
 		return v, true
 	}
-	for _, r := range roles {
+	someFrames := false
+	for i, r := range roles {
 		if d.header {
 			if v, ok := changed(r, "s", st.View(r)); ok {
-				frames[r] = append(frames[r], out{"s", frame(sessionMsg{"session", st.Offset, now, v})})
+				frames[i] = append(frames[i], push{"s", frame(sessionMsg{"session", st.Offset, now, v})})
 			}
 		}
 		for id := range d.acts {
@@ -516,27 +517,47 @@ func (h *Hub) tick(attendees bool) {
 				continue
 			}
 			if v, ok := changed(r, "a"+id, a.View(r)); ok {
-				frames[r] = append(frames[r], out{"a" + id, frame(activityMsg{"activity", st.Offset, now, v})})
+				frames[i] = append(frames[i], push{"a" + id, frame(activityMsg{"activity", st.Offset, now, v})})
 			}
 		}
+		someFrames = someFrames || len(frames[i]) > 0
 	}
-	for c := range h.conns {
-		for _, f := range frames[c.role] {
-			c.enqueue(f.key, f.frame)
+	conns := h.tickConns[:0]
+	if someFrames {
+		for c := range h.conns {
+			conns = append(conns, c)
 		}
 	}
+	type you struct {
+		conns []*Conn
+		frame push
+	}
+	var yous []you
 	for k := range d.you {
 		a := st.Activity(k.activity)
 		if a == nil {
 			continue
 		}
-		conns := h.byPart[k.participant]
-		if len(conns) == 0 {
+		list := h.byPart[k.participant]
+		if len(list) == 0 {
 			continue
 		}
-		f := youFrame(a, k.participant)
-		for _, c := range conns {
-			c.enqueue("y"+k.activity, f)
+		yous = append(yous, you{append([]*Conn(nil), list...), push{"y" + k.activity, youFrame(a, k.participant)}})
+	}
+	h.mu.RUnlock()
+
+	for _, c := range conns {
+		for i, r := range roles {
+			if c.role == r {
+				c.enqueueAll(frames[i])
+			}
+		}
+	}
+	clear(conns)
+	h.tickConns = conns[:0]
+	for _, y := range yous {
+		for _, c := range y.conns {
+			c.enqueue(y.frame.key, y.frame.frame)
 		}
 	}
 	if h.m.cfg.Metrics != nil {
@@ -549,11 +570,9 @@ func (h *Hub) tick(attendees bool) {
 func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, role session.Role, participant string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c := &Conn{
-		ws: ws, role: role, participant: participant, cancel: cancel,
-		limiter: rate.NewLimiter(rate.Limit(h.m.cfg.CommandRate), h.m.cfg.CommandBurst),
-		wake:    make(chan struct{}, 1),
-	}
+	c := &Conn{ws: ws, h: h, ctx: ctx, cancel: cancel, role: role, participant: participant}
+	stop := c.startWriting()
+	defer stop()
 	h.register(c)
 	defer h.unregister(c)
 	if met := h.m.cfg.Metrics; met != nil {
@@ -561,15 +580,9 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, role session.Role, 
 		defer met.Connections.WithLabelValues(string(role)).Dec()
 	}
 
-	werr := make(chan error, 1)
-	go func() {
-		err := c.writeLoop(ctx, h.m.cfg.WriteTimeout, h.m.cfg.Metrics)
-		cancel()
-		werr <- err
-	}()
 	err := h.readLoop(ctx, c)
 	cancel()
-	<-werr
+	c.stopWriting()
 	return err
 }
 

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/coder/websocket"
@@ -13,7 +16,7 @@ import (
 )
 
 func (s *Server) websocket(c echo.Context) error {
-	ws, err := websocket.Accept(c.Response(), c.Request(), &websocket.AcceptOptions{
+	ws, err := websocket.Accept(smallBuffers{c.Response()}, c.Request(), &websocket.AcceptOptions{
 		OriginPatterns: s.cfg.AllowedOrigins,
 	})
 	if err != nil {
@@ -83,3 +86,37 @@ func (s *Server) websocket(c echo.Context) error {
 	}()
 	return nil
 }
+
+// Buffer sizes of a websocket connection. net/http hands a hijacked
+// connection its 4 KiB request reader and a new 4 KiB writer, which the
+// websocket keeps for as long as the phone stays: 8 KiB of the 16 KiB of
+// heap an idle phone held (docs/benchmarks.md). Phones send small commands,
+// and an attendee's pushes (a poll, a "you", an ack) are a few hundred
+// bytes: a frame that fits the write buffer is still one write system
+// call, a larger one takes two.
+const (
+	wsReadBuffer  = 1 << 10
+	wsWriteBuffer = 2 << 10
+)
+
+// smallBuffers is the response writer given to websocket.Accept: its
+// Hijack swaps net/http's buffers for smaller ones.
+type smallBuffers struct{ *echo.Response }
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := w.Response.Hijack()
+	if err != nil {
+		return conn, brw, err
+	}
+	r := brw.Reader
+	if r.Buffered() == 0 {
+		// Nothing was read past the request: the rest is in the socket.
+		r = bufio.NewReaderSize(conn, wsReadBuffer)
+	}
+	if brw.Writer.Buffered() != 0 {
+		return conn, brw, nil
+	}
+	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, wsWriteBuffer)), nil
+}
+
+var _ http.Hijacker = smallBuffers{}
