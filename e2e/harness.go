@@ -63,6 +63,9 @@ type Server struct {
 	Bin  string
 	Addr string
 	Data string
+	// Args are more flags for the process, after the harness's own
+	// (e.g. "--redis", url, "--secret", s).
+	Args []string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -108,16 +111,25 @@ func (s *Server) Logs() string { return s.logs.String() }
 // Start runs the process (again) on the same address and store, and waits
 // until it is ready.
 func (s *Server) Start(ctx context.Context) error {
+	if err := s.Launch(); err != nil {
+		return err
+	}
+	return s.WaitReady(ctx, 15*time.Second)
+}
+
+// Launch runs the process (again) on the same address and store without
+// waiting for it to be ready.
+func (s *Server) Launch() error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.cmd != nil {
-		s.mu.Unlock()
 		return errors.New("server already running")
 	}
-	cmd := exec.Command(s.Bin, "--addr", s.Addr, "--data", s.Data, "--drain", "2s", "--log-level", "warn")
+	args := append([]string{"--addr", s.Addr, "--data", s.Data, "--drain", "2s", "--log-level", "warn"}, s.Args...)
+	cmd := exec.Command(s.Bin, args...)
 	cmd.Stdout = &s.logs
 	cmd.Stderr = &s.logs
 	if err := cmd.Start(); err != nil {
-		s.mu.Unlock()
 		return fmt.Errorf("start %s: %w", s.Bin, err)
 	}
 	done := make(chan struct{})
@@ -126,9 +138,19 @@ func (s *Server) Start(ctx context.Context) error {
 		close(done)
 	}()
 	s.cmd, s.done = cmd, done
-	s.mu.Unlock()
+	return nil
+}
 
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+// WaitReady waits up to limit (or ctx) until /readyz answers 200. It fails
+// at once if the process exits.
+func (s *Server) WaitReady(ctx context.Context, limit time.Duration) error {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return errors.New("server not running")
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	client := &http.Client{Timeout: time.Second}
 	for {
@@ -150,6 +172,52 @@ func (s *Server) Start(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Exited is closed when the running process has exited; nil when none runs.
+func (s *Server) Exited() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done
+}
+
+// ReadyStatus is the status code /readyz answers now.
+func (s *Server) ReadyStatus(ctx context.Context) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+"/readyz", nil)
+	if err != nil {
+		return 0, err
+	}
+	res, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, nil
+}
+
+// Signal sends sig to the running process (SIGSTOP, SIGCONT...).
+func (s *Server) Signal(sig os.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return errors.New("server not running")
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
+// Kill ends the process with SIGKILL, as a crash would, and waits for it.
+// Killing a stopped server does nothing.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd, s.done = nil, nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Kill()
+	<-done
 }
 
 // Stop sends SIGTERM and waits for the process to exit (killing it after
