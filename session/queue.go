@@ -283,18 +283,7 @@ func queueNext(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if dry {
 		return Result{}, nil, nil
 	}
-	var you []string
-	if t := q.Speaking; t != nil {
-		s := &Speech{Hand: t.Hand, Participant: t.Participant, Name: t.Name, Constituency: t.Constituency,
-			StartedAt: t.StartedAt, EndedAt: e.Time, MS: t.spokenMS(e.Time)}
-		q.Speeches = append(q.Speeches, s)
-		q.spoke[s.Participant] = true
-		q.lastTurn[foldKey(s.Constituency)] = len(q.Speeches)
-		q.Speaking = nil
-		you = append(you, s.Participant)
-		q.refreshOrder()
-		q.refreshStats()
-	}
+	you := q.endTurn(e.Time)
 	if len(q.order) > 0 {
 		h := q.order[0]
 		q.leave(h)
@@ -304,6 +293,24 @@ func queueNext(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 		q.refreshOrder()
 	}
 	return Result{}, you, nil
+}
+
+// endTurn records the current speaker's turn as ended at the given time,
+// if someone has the floor, and returns that participant.
+func (q *Queue) endTurn(at time.Time) []string {
+	t := q.Speaking
+	if t == nil {
+		return nil
+	}
+	s := &Speech{Hand: t.Hand, Participant: t.Participant, Name: t.Name, Constituency: t.Constituency,
+		StartedAt: t.StartedAt, EndedAt: at, MS: t.spokenMS(at)}
+	q.Speeches = append(q.Speeches, s)
+	q.spoke[s.Participant] = true
+	q.lastTurn[foldKey(s.Constituency)] = len(q.Speeches)
+	q.Speaking = nil
+	q.refreshOrder()
+	q.refreshStats()
+	return []string{s.Participant}
 }
 
 // spokenMS is the time spoken until now, pauses excluded. A time stamp
@@ -434,8 +441,8 @@ func queuePolicy(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 // refreshOrder computes the order in which the floor will be given, by
 // simulating the turns one place at a time: a placed hand takes its place
 // (the most recently moved first when two claim one index, the other right
-// after it); otherwise points of order come first, by raise order; then the
-// policy chooses. Each simulated turn counts for "alternate" as its
+// after it), except that points of order, by raise order, go before
+// everyone: they promise the front. Then the policy chooses. Each simulated turn counts for "alternate" as its
 // constituency speaking, so the list shown is the list that queue.next
 // will follow, whatever happens in between but new hands and moves.
 func (q *Queue) refreshOrder() {
@@ -469,10 +476,10 @@ func (q *Queue) refreshOrder() {
 	for len(out) < len(q.Waiting) {
 		var h *Hand
 		switch {
-		case len(placed) > 0 && (slots[0] <= len(out) || (len(orders) == 0 && !p.more())):
-			h, placed, slots = placed[0], placed[1:], slots[1:]
 		case len(orders) > 0:
 			h, orders = orders[0], orders[1:]
+		case len(placed) > 0 && (slots[0] <= len(out) || !p.more()):
+			h, placed, slots = placed[0], placed[1:], slots[1:]
 		default:
 			h = p.next()
 		}

@@ -250,6 +250,10 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 				if a.State == Open {
 					a.State = Closed
 				}
+				// The turn in progress belongs in the record.
+				if a.Queue != nil {
+					a.Queue.endTurn(e.Time)
+				}
 			}
 		}
 		return Result{}, Change{Header: true}, nil

@@ -204,7 +204,8 @@ func (c *Cloud) words(all bool, limit int) []WordView {
 		if all {
 			out[i].Hidden = c.Hidden[x.key]
 			out[i].Flagged = x.w.Flagged
-			out[i].Pending = x.w.Flagged && !x.w.Approved && c.Moderation == "hold"
+			// A hidden word is settled: it no longer waits for approval.
+			out[i].Pending = x.w.Flagged && !x.w.Approved && c.Moderation == "hold" && !out[i].Hidden
 		}
 	}
 	return out

@@ -9,7 +9,12 @@ import (
 	"github.com/townhall/townhall/hub"
 )
 
-var csvHeader = []string{"activity", "kind", "title", "item", "count", "status", "name", "constituency", "started_at", "ended_at", "seconds"}
+var csvHeader = []string{"activity", "kind", "title", "item", "count", "status", "voters", "name", "constituency", "created_at", "started_at", "ended_at", "seconds"}
+
+// csvRow is one line of the CSV export; empty fields stay empty.
+type csvRow struct {
+	item, count, status, voters, name, constituency, created, started, ended, seconds string
+}
 
 // writeCSV writes one row per poll option, word, Q&A entry and speaker.
 // It reads the export through its JSON shape, the protocol's, so the CSV
@@ -27,13 +32,14 @@ func writeCSV(w io.Writer, x hub.Export) error {
 	cw.Write(csvHeader)
 	for _, a := range acts {
 		head := []string{str(a["id"]), str(a["kind"]), str(a["title"])}
-		row := func(item, count, status, name, constituency, started, ended, seconds string) {
-			cw.Write(safe(append(append([]string{}, head...), item, count, status, name, constituency, started, ended, seconds)))
+		row := func(r csvRow) {
+			cw.Write(safe(append(append([]string{}, head...),
+				r.item, r.count, r.status, r.voters, r.name, r.constituency, r.created, r.started, r.ended, r.seconds)))
 		}
 		switch a["kind"] {
 		case "poll":
 			for _, o := range list(a["options"]) {
-				row(str(o["label"]), str(o["votes"]), "", "", "", "", "", "")
+				row(csvRow{item: str(o["label"]), count: str(o["votes"]), status: str(a["state"]), voters: str(a["voters"])})
 			}
 		case "wordcloud":
 			for _, w := range list(a["words"]) {
@@ -44,9 +50,9 @@ func writeCSV(w io.Writer, x hub.Export) error {
 				case w["pending"] == true:
 					status = "pending"
 				case w["flagged"] == true:
-					status = "flagged"
+					status = "approved"
 				}
-				row(str(w["text"]), str(w["count"]), status, "", "", "", "", "")
+				row(csvRow{item: str(w["text"]), count: str(w["count"]), status: status})
 			}
 		case "qa":
 			for _, e := range list(a["entries"]) {
@@ -54,11 +60,12 @@ func writeCSV(w io.Writer, x hub.Export) error {
 				if e["pinned"] == true {
 					status += " pinned"
 				}
-				row(str(e["text"]), str(e["votes"]), status, "", "", str(e["createdAt"]), "", "")
+				row(csvRow{item: str(e["text"]), count: str(e["votes"]), status: status, created: str(e["createdAt"])})
 			}
 		case "queue":
 			for _, s := range list(a["speakers"]) {
-				row(str(s["hand"]), "", "spoke", str(s["name"]), str(s["constituency"]), str(s["startedAt"]), str(s["endedAt"]), str(s["seconds"]))
+				row(csvRow{item: str(s["name"]), status: "spoke", name: str(s["name"]), constituency: str(s["constituency"]),
+					started: str(s["startedAt"]), ended: str(s["endedAt"]), seconds: str(s["seconds"])})
 			}
 		}
 	}

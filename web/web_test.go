@@ -133,7 +133,7 @@ func TestPollEndToEnd(t *testing.T) {
 	}
 	st, body = s.get(t, "/api/sessions/"+sess.ID+"/export?format=csv", sess.FacilitatorKey)
 	rows, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
-	if st != http.StatusOK || err != nil || len(rows) != 4 || rows[3][3] != "Abstain" || rows[3][4] != "41" {
+	if st != http.StatusOK || err != nil || len(rows) != 4 || rows[3][3] != "Abstain" || rows[3][4] != "41" || rows[3][6] != "120" {
 		t.Fatalf("csv export: %d %v %q", st, err, rows)
 	}
 	if st, _ := s.get(t, "/api/sessions/"+sess.ID+"/export", sess.DisplayKey); st != http.StatusUnauthorized {
