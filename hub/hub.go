@@ -40,6 +40,7 @@ type Hub struct {
 	byPart    map[string][]*Conn
 	appliedCh chan struct{} // closed and replaced whenever events are applied
 	sinceSnap int
+	saving    bool // a snapshot is being saved
 	// pushed is the encoded view last pushed per role and key. Only tick
 	// (one goroutine, under mu for reading) reads and writes it; register
 	// (under mu for writing) forgets it, since a welcome may carry a view
@@ -327,25 +328,43 @@ func (h *Hub) applyBatch(evs []session.Event) {
 		close(h.appliedCh)
 		h.appliedCh = make(chan struct{})
 	}
-	var snap []byte
-	var snapOff uint64
-	if h.sinceSnap >= h.m.cfg.SnapshotEvery {
+	due := h.sinceSnap >= h.m.cfg.SnapshotEvery && !h.saving
+	if due {
 		h.sinceSnap = 0
-		snapOff = h.state.Offset
-		var err error
-		if snap, err = json.Marshal(h.state); err != nil {
-			h.m.cfg.Logger.Error("encoding a snapshot", "session", h.id, "err", err)
-			snap = nil
-		}
+		h.saving = true
 	}
 	h.mu.Unlock()
-	if snap != nil {
+	if due {
+		h.snapshot()
+	}
+}
+
+// snapshot encodes the replica and saves it in the background. Only the run
+// goroutine changes the state, so a read lock holds it still while commands
+// are checked and pushes encoded meanwhile; the save, an fsync of a large
+// value, does not hold up the next events.
+func (h *Hub) snapshot() {
+	h.mu.RLock()
+	off := h.state.Offset
+	snap, err := json.Marshal(h.state)
+	h.mu.RUnlock()
+	if err != nil {
+		h.m.cfg.Logger.Error("encoding a snapshot", "session", h.id, "err", err)
+		h.mu.Lock()
+		h.saving = false
+		h.mu.Unlock()
+		return
+	}
+	go func() {
 		ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
-		if err := h.m.store.SaveSnapshot(ctx, h.id, snapOff, snap); err != nil {
+		defer cancel()
+		if err := h.m.store.SaveSnapshot(ctx, h.id, off, snap); err != nil && h.ctx.Err() == nil {
 			h.m.cfg.Logger.Warn("saving a snapshot", "session", h.id, "err", err)
 		}
-		cancel()
-	}
+		h.mu.Lock()
+		h.saving = false
+		h.mu.Unlock()
+	}()
 }
 
 // waitApplied waits until the replica includes offset.

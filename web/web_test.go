@@ -445,3 +445,54 @@ func TestPushesAreCoalesced(t *testing.T) {
 		t.Fatalf("display got %d activity messages for %d votes: not coalesced", n-from, voters)
 	}
 }
+
+// TestHubReloadsFromSnapshot closes an idle hub and opens the session again:
+// the new replica starts from a snapshot and replays only the tail, and
+// nothing acked is missing.
+func TestHubReloadsFromSnapshot(t *testing.T) {
+	s := newTestServer(t, func(_ *Config, h *hub.Config) {
+		h.SnapshotEvery = 7
+		h.IdleClose = 10 * time.Millisecond
+	})
+	sess, host, poll := pollSession(t, s)
+	var phones []*client
+	for i := 0; i < 20; i++ {
+		p := s.connect(t, s.join(t, sess.Code))
+		if ack := p.cmd("vote", map[string]any{"activity": poll, "choices": []int{i % 2}}); ack["type"] != "ack" {
+			t.Fatal(ack)
+		}
+		phones = append(phones, p)
+	}
+	var snapOff uint64
+	eventually(t, "a snapshot", func() bool {
+		off, _, err := s.store.LoadSnapshot(t.Context(), sess.ID)
+		snapOff = off
+		return err == nil && off >= 30
+	})
+	host.ws.CloseNow()
+	for _, p := range phones {
+		p.ws.CloseNow()
+	}
+	h, release, err := s.hubs.Acquire(t.Context(), sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	eventually(t, "the idle hub to close", func() bool {
+		h2, release, err := s.hubs.Acquire(t.Context(), sess.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		return h2 != h
+	})
+	st, body := s.get(t, "/api/sessions/"+sess.ID+"/export", sess.FacilitatorKey)
+	var x struct {
+		Offset     uint64
+		Activities []map[string]any
+	}
+	json.Unmarshal(body, &x)
+	if st != 200 || x.Activities[0]["voters"] != float64(20) || fmt.Sprint(votesOf(x.Activities[0])) != "[10 10 0]" || x.Offset < snapOff {
+		t.Fatalf("export after reload from the snapshot at %d: %s", snapOff, body)
+	}
+}
