@@ -46,6 +46,7 @@ import (
 
 type config struct {
 	urls              []string
+	displayURL        string
 	allowRemote       bool
 	phones            int
 	scenario          string
@@ -89,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("townhall-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Var(&urls, "url", "base URL of a server, repeatable or comma-separated; phones are spread round-robin (default http://127.0.0.1:8080)")
+	fs.StringVar(&cfg.displayURL, "display-url", "", "base URL the display connects to (default: the last --url); point it at another instance than the phones' to measure the delay across instances")
 	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "allow URLs whose host is not a loopback address")
 	fs.IntVar(&cfg.phones, "phones", 100, "number of simulated phones")
 	fs.StringVar(&cfg.scenario, "scenario", "vote", "what the phones do: vote, words, qa or queue")
@@ -122,6 +124,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if len(cfg.urls) == 0 {
 		cfg.urls = []string{"http://127.0.0.1:8080"}
 	}
+	if cfg.displayURL == "" {
+		cfg.displayURL = cfg.urls[len(cfg.urls)-1]
+	}
 	switch {
 	case cfg.phones < 1:
 		return nil, errors.New("--phones must be at least 1")
@@ -139,7 +144,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if _, err := newScenario(cfg.scenario, 1, cfg); err != nil {
 		return nil, err
 	}
-	for _, u := range cfg.urls {
+	for _, u := range append([]string{cfg.displayURL}, cfg.urls...) {
 		if err := checkURL(u, cfg.allowRemote); err != nil {
 			return nil, err
 		}

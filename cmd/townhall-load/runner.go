@@ -139,8 +139,7 @@ func (r *runner) setup(ctx context.Context) error {
 // watchDisplay reads the display socket and feeds each version of the
 // activity to the scenario, until ctx ends.
 func (r *runner) watchDisplay(ctx context.Context, ready chan<- error) {
-	base := r.cfg.urls[len(r.cfg.urls)-1]
-	c, welcome, err := hello(ctx, r.wsHTTP, base, r.displayKey, 256<<20)
+	c, welcome, err := hello(ctx, r.wsHTTP, r.cfg.displayURL, r.displayKey, 256<<20)
 	ready <- err
 	if err != nil {
 		return
