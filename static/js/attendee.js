@@ -2,7 +2,7 @@
 // the token kept for this code), keeps one connection, and shows the activity
 // the facilitator presents: a poll, a word cloud, Q&A or the speaker queue.
 import { connect } from "/static/js/conn.js";
-import { initI18n, t, languageSwitcher } from "/static/js/i18n.js";
+import { initI18n, t, lang, languageSwitcher } from "/static/js/i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const mainEl = $("main");
@@ -109,10 +109,22 @@ function clearError() {
   alertEl.textContent = "";
 }
 
-function announce(msg) {
+// The last announcement, as a key and its variables, so that a change of
+// language can say it again in the new language.
+let announced = null;
+function announce(key, vars) {
+  announced = { key, vars };
   announceEl.textContent = "";
   // A change of text is what screen readers announce; let the clear land first.
-  setTimeout(() => (announceEl.textContent = msg), 50);
+  setTimeout(() => (announceEl.textContent = t(key, vars)), 50);
+}
+
+function plural(n) {
+  try {
+    return new Intl.PluralRules(lang()).select(n) === "one";
+  } catch (e) {
+    return n === 1;
+  }
 }
 
 // A button whose label lives in a .lbl span; while a command is on its way
@@ -211,10 +223,23 @@ function remount() {
 
 function messageScreen(titleKey, bodyKey, action) {
   return () => {
-    const el = h("section", { class: "msg" }, h("h1", { text: t(titleKey) }), bodyKey ? h("p", { text: t(bodyKey) }) : null);
+    const el = h("section", { class: "msg" }, h("h1", { text: t(titleKey), tabindex: "-1" }), bodyKey ? h("p", { text: t(bodyKey) }) : null);
     if (action) el.append(action());
     return { el };
   };
+}
+
+// errorScreen is a message screen that a person lands on instead of the
+// session (a wrong code, say): its heading takes the focus and is announced,
+// and the tab's title says what happened.
+let errorTitle = "";
+function errorScreen(key, titleKey, bodyKey, action) {
+  setScreen(key, messageScreen(titleKey, bodyKey, action));
+  errorTitle = titleKey;
+  document.title = t(titleKey) + " · Townhall";
+  const h1 = mainEl.querySelector("h1");
+  if (h1) h1.focus();
+  announce(bodyKey ? "announce.error" : titleKey, bodyKey ? { title: t(titleKey), body: t(bodyKey) } : undefined);
 }
 
 function render() {
@@ -238,7 +263,7 @@ function render() {
       return;
     }
     setScreen(key, () => make(a));
-    announce(t("announce.new", { title: a.title || "" }));
+    announce("announce.new", { title: a.title || "" });
   }
   if (screen.c.update) screen.c.update(a, you[a.id] || {});
 }
@@ -293,6 +318,14 @@ function pollScreen(a0) {
     opts = a.options.map((o, i) => {
       if (multi) {
         const box = h("input", { type: "checkbox", id: "opt-" + i, onchange: () => onCheck(i, box.checked) });
+        // At the maximum the other boxes stay focusable but refuse a tick.
+        box.addEventListener("click", (ev) => {
+          if (box.getAttribute("aria-disabled") === "true") {
+            ev.preventDefault();
+            setText(confirm, "");
+            setTimeout(() => setText(confirm, t("poll.max_reached", { n: a.maxChoices })), 50);
+          }
+        });
         const row = h("label", { class: "opt", for: "opt-" + i }, box, h("span", { class: "txt", text: o.label }));
         row.box = box;
         group.append(row);
@@ -331,7 +364,7 @@ function pollScreen(a0) {
     if (!sel) sel = new Set(mine);
     if (on) sel.add(i);
     else sel.delete(i);
-    setText(confirm, "");
+    setText(confirm, on && sel.size >= a.maxChoices && a.maxChoices > 1 ? t("poll.max_reached", { n: a.maxChoices }) : "");
     paint();
   }
 
@@ -364,13 +397,15 @@ function pollScreen(a0) {
       opts.forEach((row, i) => {
         const on = chosen.has(i);
         row.box.checked = on;
-        row.box.disabled = !isOpen || (full && !on);
+        row.box.disabled = !isOpen;
+        setDisabled(row.box, isOpen && full && !on);
         row.classList.toggle("checked", on);
         row.classList.toggle("voted", mine.includes(i));
       });
       setDisabled(submit, !isOpen || chosen.size === 0);
       submit.hidden = !isOpen;
-      setText(submit.firstChild, mine.length ? t("poll.update") : t("poll.submit"));
+      const n = chosen.size;
+      setText(submit.firstChild, n ? t(mine.length ? "poll.update_n" : "poll.submit_n", { n, max: a.maxChoices }) : mine.length ? t("poll.update") : t("poll.submit"));
     } else {
       opts.forEach((b, i) => {
         const on = mine.includes(i);
@@ -580,7 +615,7 @@ function qaScreen(a0) {
     if (!li) {
       const txt = h("p", { class: "qtext" });
       const badges = h("p", { class: "badges" });
-      const up = button("up", h("span", null, h("span", { class: "arrow", "aria-hidden": "true", text: "▲" }), h("span", { class: "n" }), h("span", { class: "visually-hidden" })), () => upvote(e.id, up), {
+      const up = button("up", h("span", null, h("span", { class: "arrow", "aria-hidden": "true", text: "▲" }), h("span", { class: "n" })), () => upvote(e.id, up), {
         "aria-pressed": "false",
       });
       li = h("li", { class: "entry" }, h("div", { class: "body" }, txt, badges), up);
@@ -599,7 +634,8 @@ function qaScreen(a0) {
     li.up.setAttribute("aria-pressed", on ? "true" : "false");
     const votes = e.votes || 0;
     setText(li.up.querySelector(".n"), String(votes));
-    setText(li.up.querySelector(".visually-hidden"), t("qa.upvote", { n: votes }));
+    const label = t(plural(votes) ? "qa.upvote_one" : "qa.upvote_many", { text: e.text, n: votes });
+    if (li.up.getAttribute("aria-label") !== label) li.up.setAttribute("aria-label", label);
     setDisabled(li.up, a.state !== "open");
     return li;
   }
@@ -668,9 +704,11 @@ function queueScreen(a0) {
   // The current speaker and the countdown.
   const spName = h("p", { class: "spname" });
   const spTime = h("p", { class: "timer", role: "timer", "aria-atomic": "true" });
-  const speaker = h("section", { class: "speaker", "aria-labelledby": "sp-h" }, h("h2", { id: "sp-h", text: t("queue.speaking") }), spName, spTime);
+  // Said once when the speaker's time is almost up and once when it is over.
+  const spLive = h("p", { class: "visually-hidden", "aria-live": "polite" });
+  const speaker = h("section", { class: "speaker", "aria-labelledby": "sp-h" }, h("h2", { id: "sp-h", text: t("queue.speaking") }), spName, spTime, spLive);
   // My place.
-  const place = h("p", { class: "place", role: "status" });
+  const place = h("p", { class: "place", role: "status", tabindex: "-1" });
   const lower = button("btn secondary wide", t("queue.lower"), () => onLower());
   const me = h("section", { class: "me" }, place, lower);
   // The form to raise a hand.
@@ -700,6 +738,10 @@ function queueScreen(a0) {
   let y = {};
   let groups = "";
   let where = null; // "floor" | "next" | "waiting" | "out"; null before the first update
+  // The hand from the raise's answer, until a "you" message says where we are.
+  let ackHand = "";
+  // The time phase of the current turn ("ok" | "warn" | "over"), by turn.
+  let phase = { turn: "", at: "" };
   const timer = setInterval(tick, 1000);
 
   form.addEventListener("submit", async (ev) => {
@@ -722,9 +764,13 @@ function queueScreen(a0) {
     const ack = await run(raise, "hand.raise", args);
     if (ack) {
       order.checked = false;
-      if (ack.hand) y = Object.assign({}, y, { hand: ack.hand });
+      if (ack.hand) {
+        ackHand = ack.hand;
+        y = Object.assign({}, y, { hand: ack.hand });
+      }
       paint();
-      if (!lower.hidden) lower.focus();
+      // The form is gone: the focus goes to my place in the queue.
+      if (!me.hidden) place.focus();
     }
   });
 
@@ -732,9 +778,10 @@ function queueScreen(a0) {
     if (isBusy(lower)) return;
     const ack = await run(lower, "hand.lower", { activity: a.id });
     if (ack) {
+      ackHand = "";
       y = Object.assign({}, y, { hand: "" });
       paint();
-      announce(t("queue.lowered"));
+      announce("queue.lowered");
       if (!form.hidden) name.focus();
     }
   }
@@ -771,6 +818,25 @@ function queueScreen(a0) {
     if (!sp.runningSince) s += " · " + t("queue.paused");
     setText(spTime, s);
     spTime.classList.toggle("over", left < 0);
+    timeEvent(sp, left);
+  }
+
+  // timeEvent tells the speaker, once, that the time is almost up (30 s)
+  // and once that it is over. A new turn, or time added, starts again.
+  function timeEvent(sp, left) {
+    const turn = (sp.hand || "") + "|" + (sp.startedAt || "");
+    const now = left < 0 ? "over" : left <= 30 ? "warn" : "ok";
+    if (phase.turn !== turn) {
+      // The first sight of a turn already under way says nothing.
+      phase = { turn, at: where === null ? now : "ok" };
+      if (where === null) return;
+    }
+    if (now === phase.at) return;
+    const worse = (now === "warn" && phase.at === "ok") || (now === "over" && phase.at !== "over");
+    phase.at = now;
+    if (!worse || where !== "floor" || !sp.runningSince) return;
+    setText(spLive, "");
+    setTimeout(() => setText(spLive, now === "over" ? t("queue.time_over") : t("queue.time_warn")), 50);
   }
 
   function paint() {
@@ -797,6 +863,7 @@ function queueScreen(a0) {
       navigator.vibrate(now === "floor" ? [300, 150, 300] : 200);
     }
     where = now;
+    const inMe = me.contains(document.activeElement) || form.contains(document.activeElement);
     me.hidden = now === "out";
     me.classList.toggle("floor", now === "floor");
     me.classList.toggle("next", now === "next");
@@ -807,6 +874,12 @@ function queueScreen(a0) {
     lower.hidden = now === "out" || now === "floor";
     form.hidden = !open || now !== "out";
     closedNote.hidden = open || now !== "out";
+    // A control that was just hidden drops the keyboard focus: put it on
+    // what replaced it.
+    if (inMe && (document.activeElement === document.body || !document.activeElement)) {
+      if (!me.hidden) place.focus();
+      else if (!form.hidden) name.focus();
+    }
     setText(closedNote, a.state === "draft" ? t("queue.draft") : t("queue.closed"));
 
     waiting.hidden = !Array.isArray(a.waiting);
@@ -827,6 +900,14 @@ function queueScreen(a0) {
     update(next, you) {
       a = next;
       y = you;
+      // The activity push may come before the "you" message with our hand:
+      // keep the hand from the answer until "you" names it, or until it is
+      // in none of the lists any more.
+      if (ackHand) {
+        const listed = (a.speaking && a.speaking.hand === ackHand) || (a.waiting || []).some((w) => w.hand === ackHand);
+        if (you.hand || (you.hand === "" && !listed)) ackHand = "";
+        else y = Object.assign({}, you, { hand: ackHand });
+      }
       head.update(a, "");
       fillGroups();
       paint();
@@ -846,8 +927,47 @@ function loading(key) {
 function retryButton() {
   return h("button", { type: "button", class: "btn wide", text: t("join.retry"), onclick: () => location.reload() });
 }
-function homeLink() {
-  return h("p", null, h("a", { class: "btn secondary wide", href: "/", text: t("join.other") }));
+// codeForm lets a person who arrived with a wrong code type another one
+// right here.
+function codeForm() {
+  const input = h("input", {
+    id: "code",
+    class: "field code",
+    type: "text",
+    inputmode: "numeric",
+    autocomplete: "off",
+    autocapitalize: "off",
+    spellcheck: "false",
+    maxlength: "20",
+    placeholder: "1234 5678",
+    "aria-describedby": "code-error",
+  });
+  const err = h("p", { id: "code-error", class: "field-error", role: "alert" });
+  const form = h(
+    "form",
+    { class: "ask", novalidate: true },
+    h("label", { class: "block", for: "code", text: t("join.code_label") }),
+    input,
+    err,
+    h("button", { type: "submit", class: "btn wide", text: t("join.go") }),
+  );
+  input.addEventListener("input", () => {
+    input.removeAttribute("aria-invalid");
+    err.textContent = "";
+  });
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const raw = input.value.trim();
+    const digits = raw.replace(/\D/g, "");
+    if (!/^[\d\s\-.]*$/.test(raw) || digits.length !== 8) {
+      err.textContent = t("join.badcode");
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+    location.href = "/j/" + digits;
+  });
+  return form;
 }
 
 function limitedScreen(seconds) {
@@ -889,7 +1009,7 @@ async function join() {
     return null;
   }
   if (res.status === 404) {
-    setScreen("join:notfound", messageScreen("join.notfound_title", "join.notfound", homeLink));
+    errorScreen("join:notfound", "join.notfound_title", "join.notfound", codeForm);
     return null;
   }
   if (res.status === 429) {
@@ -973,7 +1093,7 @@ function open(token) {
 
 async function start() {
   if (code.length !== 8) {
-    setScreen("badcode", messageScreen("join.badcode_title", "join.badcode", homeLink));
+    errorScreen("badcode", "join.badcode_title", "join.badcode", codeForm);
     return;
   }
   const token = load(TOKEN_KEY) || (await join());
@@ -986,5 +1106,8 @@ await initI18n("attendee");
 languageSwitcher($("lang"), () => {
   if (netEl.textContent) onStatus("offline");
   remount();
+  // What was announced last is said in the new language too.
+  if (announced && announceEl.textContent) announceEl.textContent = t(announced.key, announced.vars);
+  if (!session && errorTitle) document.title = t(errorTitle) + " · Townhall";
 });
 start();

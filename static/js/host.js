@@ -18,6 +18,9 @@ const S = {
   acts: new Map(),
   order: [],
   cards: new Map(),
+  // Names of the hands seen waiting or speaking, for "Re-add" to name who.
+  names: new Map(),
+  focused: false,
 };
 
 let idCounter = 0;
@@ -130,7 +133,10 @@ async function httpErrorText(res) {
 const live = { pending: new Map(), spoken: new Map(), timer: 0 };
 
 function announce(text) {
-  $("live").textContent = text;
+  const el = $("live");
+  // The same sentence twice in a row is still spoken: clear, then set.
+  el.textContent = "";
+  setTimeout(() => { el.textContent = text; }, 50);
 }
 
 function queueSummary(id) {
@@ -217,7 +223,9 @@ function startCreate() {
     const token = $("create-token").value.trim();
     if (token) headers.Authorization = `Bearer ${token}`;
     const submit = $("create-submit");
-    submit.disabled = true;
+    // The button keeps the focus while the request runs: busy, not disabled.
+    if (submit.getAttribute("aria-busy") === "true") return;
+    submit.setAttribute("aria-busy", "true");
     try {
       const res = await fetch("/api/sessions", { method: "POST", headers, body: JSON.stringify({ title: value }) });
       if (res.status === 201) {
@@ -242,7 +250,7 @@ function startCreate() {
     } catch {
       showError(t("error.network"));
     } finally {
-      submit.disabled = false;
+      submit.removeAttribute("aria-busy");
     }
   });
 }
@@ -313,6 +321,13 @@ function onWelcome(msg) {
   applySessionView(msg.view || {}, msg.offset || 0);
   renderHeader();
   renderActivities();
+  // A console just opened (after "Create the session", say) starts with the
+  // focus on the session's heading rather than nowhere.
+  if (!S.focused) {
+    S.focused = true;
+    const a = document.activeElement;
+    if (!a || a === document.body || a === $("main")) $("session-heading").focus();
+  }
 }
 
 function onMessage(msg) {
@@ -402,6 +417,7 @@ function setupSessionPanel() {
       $("session-heading").focus();
     } else {
       $("end-start").hidden = false;
+      $("end-button").focus();
     }
   });
   $("session-heading").setAttribute("tabindex", "-1");
@@ -436,7 +452,9 @@ async function exportSession(format) {
   clearError();
   const url = `/api/sessions/${encodeURIComponent(S.id)}/export${format === "csv" ? "?format=csv" : ""}`;
   const btn = format === "csv" ? $("export-csv") : $("export-json");
-  btn.disabled = true;
+  // Busy rather than disabled: a disabled button would drop the focus.
+  if (btn.getAttribute("aria-busy") === "true") return;
+  btn.setAttribute("aria-busy", "true");
   try {
     const res = await fetch(url, { headers: { Authorization: `Bearer ${S.key}` } });
     if (!res.ok) {
@@ -458,7 +476,7 @@ async function exportSession(format) {
   } catch {
     showError(t("error.network"));
   } finally {
-    btn.disabled = false;
+    btn.removeAttribute("aria-busy");
   }
 }
 
@@ -582,9 +600,10 @@ async function onCreateActivity(ev) {
     return;
   }
   const submit = form.querySelector("button[type=submit]");
-  submit.disabled = true;
+  if (submit.getAttribute("aria-busy") === "true") return;
+  submit.setAttribute("aria-busy", "true");
   const ack = await cmd("activity.create", { activity });
-  submit.disabled = ended();
+  submit.removeAttribute("aria-busy");
   if (!ack) return;
   resetForm(kind);
   announce(t("prepare.created", { title }));
@@ -631,8 +650,80 @@ function kindLabel(kind) {
   return { poll: t("kind.poll"), wordcloud: t("kind.wordcloud"), qa: t("kind.qa"), queue: t("kind.queue") }[kind] || kind;
 }
 
-function stateLabel(state) {
-  return { draft: t("state.draft"), open: t("state.open"), closed: t("state.closed") }[state] || state;
+// stateLabel is per kind: in French and Spanish the word agrees with the
+// kind's name ("File de parole · ouverte", "Sondage · ouvert").
+function stateLabel(kind, state) {
+  const labels = {
+    poll: { draft: t("state.poll.draft"), open: t("state.poll.open"), closed: t("state.poll.closed") },
+    wordcloud: { draft: t("state.wordcloud.draft"), open: t("state.wordcloud.open"), closed: t("state.wordcloud.closed") },
+    qa: { draft: t("state.qa.draft"), open: t("state.qa.open"), closed: t("state.qa.closed") },
+    queue: { draft: t("state.queue.draft"), open: t("state.queue.open"), closed: t("state.queue.closed") },
+  }[kind];
+  return (labels && labels[state]) || state;
+}
+
+// ---- keeping the keyboard focus across re-renders ----
+
+// Buttons whose action turns into another: the focus follows to the other.
+const COUNTERPART = { pin: "unpin", unpin: "pin", hide: "unhide", unhide: "hide" };
+
+// rememberFocus notes where the focus is inside root: the element, and the
+// row (li[data-key]) and button action it belongs to, so that it can be
+// found again when a push rebuilds or moves that row.
+function rememberFocus(root) {
+  const el = document.activeElement;
+  if (!el || !root.contains(el)) return null;
+  const row = el.closest("li[data-key]");
+  return {
+    el,
+    key: row ? row.dataset.key : null,
+    list: row ? row.parentElement : null,
+    index: row ? Array.prototype.indexOf.call(row.parentElement.children, row) : -1,
+    action: el.dataset.action || "",
+  };
+}
+
+function usable(el) {
+  return !!el && el.isConnected && !el.disabled && !el.closest("[hidden]");
+}
+
+function focusRow(li) {
+  if (!li.hasAttribute("tabindex")) li.setAttribute("tabindex", "-1");
+  li.focus();
+}
+
+// restoreFocus puts the focus back when an update dropped it: on the same
+// element if it is still there, else on the same row (moved or rebuilt,
+// maybe into another list) on the same action, its counterpart or the row
+// itself, else on the neighbouring row, else on the card's heading.
+function restoreFocus(root, f, heading) {
+  if (!f) return;
+  const now = document.activeElement;
+  if (now && now !== document.body && now.isConnected && root.contains(now)) return;
+  if (usable(f.el)) {
+    f.el.focus();
+    return;
+  }
+  if (f.key !== null) {
+    const row = Array.from(root.querySelectorAll("li[data-key]")).find((li) => li.dataset.key === f.key && !li.closest("[hidden]"));
+    if (row) {
+      const buttons = Array.from(row.querySelectorAll("button")).filter(usable);
+      const same = buttons.find((b) => b.dataset.action === f.action) ||
+        buttons.find((b) => b.dataset.action === COUNTERPART[f.action]);
+      if (same) same.focus();
+      else focusRow(row);
+      return;
+    }
+    if (f.list && f.list.isConnected && f.list.children.length) {
+      const next = f.list.children[Math.min(f.index, f.list.children.length - 1)];
+      const b = Array.from(next.querySelectorAll("button")).find((x) => x.dataset.action === f.action && usable(x));
+      if (b) b.focus();
+      else focusRow(next);
+      return;
+    }
+  }
+  heading.setAttribute("tabindex", "-1");
+  heading.focus();
 }
 
 function checkbox(text, onChange) {
@@ -655,8 +746,10 @@ function createCard(a) {
     const presented = S.view && S.view.presented === c.id;
     cmd("activity.present", { activity: presented ? "" : c.id });
   }, "primary");
-  c.openBtn = button("", () => {
-    cmd(c.a.state === "open" ? "activity.close" : "activity.open", { activity: c.id });
+  c.openBtn = button("", async () => {
+    const closing = c.a.state === "open";
+    const ack = await cmd(closing ? "activity.close" : "activity.open", { activity: c.id });
+    if (ack) announce(t(closing ? "activity.closedLive" : "activity.openedLive", { title: c.a.title || "" }));
   });
   const reveal = () => cmd("activity.reveal", {
     activity: c.id,
@@ -678,10 +771,11 @@ function createCard(a) {
   if (kind) kind.create(c);
 
   c.update = (next) => {
+    const focus = rememberFocus(c.root);
     c.a = next;
     c.title.textContent = next.title || "";
     c.kindTag.textContent = kindLabel(next.kind);
-    c.stateTag.textContent = stateLabel(next.state);
+    c.stateTag.textContent = stateLabel(next.kind, next.state);
     c.stateTag.dataset.state = next.state || "";
     const presented = !!(S.view && S.view.presented === c.id);
     c.root.classList.toggle("is-presented", presented);
@@ -694,6 +788,7 @@ function createCard(a) {
     c.revealDisp.input.checked = !!r.display;
     if (kind) kind.update(c, next);
     if (ended()) for (const el of c.root.querySelectorAll("button, input, select")) el.disabled = true;
+    restoreFocus(c.root, focus, c.title);
   };
   return c;
 }
@@ -761,16 +856,23 @@ function setButtons(p, specs) {
     Array.from(p.actions.children).forEach((b, i) => { b._run = specs[i].run; });
     return;
   }
-  const hadFocus = p.actions.contains(document.activeElement);
+  const had = p.actions.contains(document.activeElement) ? document.activeElement.dataset.action : null;
   p.sig = sig;
   p.actions.textContent = "";
   for (const s of specs) {
     const b = h("button", { cls: `small ${s.cls || ""}`.trim(), text: s.text, attrs: { type: "button", "aria-label": s.label } });
+    b.dataset.action = s.key;
     b._run = s.run;
     b.addEventListener("click", () => b._run());
     p.actions.append(b);
   }
-  if (hadFocus && p.actions.firstChild) p.actions.firstChild.focus();
+  if (had === null) return;
+  // The focus stays on the same action, or the one it turned into (Pin ↔
+  // Unpin), else on the row: never on an action the person did not choose.
+  const buttons = Array.from(p.actions.children);
+  const same = buttons.find((b) => b.dataset.action === had) || buttons.find((b) => b.dataset.action === COUNTERPART[had]);
+  if (same) same.focus();
+  else focusRow(p.actions.closest("li"));
 }
 
 function setFlags(p, flags) {
@@ -860,18 +962,20 @@ function updateQa(c, a) {
     setFlags(p, flags);
     const short = e.text.length > 40 ? `${e.text.slice(0, 40)}…` : e.text;
     const mod = (action) => () => cmd("qa.moderate", { activity: act, entry: e.id, action });
-    const specs = [];
-    if (e.status === "pending" || e.status === "hidden") {
-      specs.push({ key: "approve", text: t("qa.approve"), label: t("qa.approveEntry", { text: short }), cls: "primary", run: mod("approve") });
-    }
-    if (e.status !== "hidden") {
-      specs.push({ key: "hide", text: t("qa.hide"), label: t("qa.hideEntry", { text: short }), run: mod("hide") });
-    }
-    specs.push(e.pinned
+    // A waiting question can only be approved or hidden; a hidden one shown
+    // again; "answered" is undone by approving it again (back to visible).
+    const approve = { key: "approve", text: t("qa.approve"), label: t("qa.approveEntry", { text: short }), cls: "primary", run: mod("approve") };
+    const hide = { key: "hide", text: t("qa.hide"), label: t("qa.hideEntry", { text: short }), run: mod("hide") };
+    const pin = e.pinned
       ? { key: "unpin", text: t("qa.unpin"), label: t("qa.unpinEntry", { text: short }), run: mod("unpin") }
-      : { key: "pin", text: t("qa.pin"), label: t("qa.pinEntry", { text: short }), run: mod("pin") });
-    if (e.status !== "answered") {
-      specs.push({ key: "answered", text: t("qa.answered"), label: t("qa.answeredEntry", { text: short }), run: mod("answered") });
+      : { key: "pin", text: t("qa.pin"), label: t("qa.pinEntry", { text: short }), run: mod("pin") };
+    let specs;
+    if (e.status === "pending") specs = [approve, hide];
+    else if (e.status === "hidden") specs = [approve];
+    else if (e.status === "answered") {
+      specs = [{ key: "answered", text: t("qa.unanswer"), label: t("qa.unanswerEntry", { text: short }), run: mod("approve") }, hide, pin];
+    } else {
+      specs = [hide, pin, { key: "answered", text: t("qa.answered"), label: t("qa.answeredEntry", { text: short }), run: mod("answered") }];
     }
     setButtons(p, specs);
   });
@@ -890,7 +994,11 @@ function createQueue(c) {
   c.qNobody = h("p", { cls: "hint", text: t("queue.nobody") });
 
   c.qNext = button(t("queue.next"), () => cmd("queue.next", { activity: act() }), "primary");
-  c.qReadd = button(t("queue.readd"), () => cmd("queue.readd", { activity: act() }));
+  c.qReadd = button(t("queue.readd"), async () => {
+    const who = readdName(c.a);
+    const ack = await cmd("queue.readd", { activity: act() });
+    if (ack) announce(who ? t("queue.readdDone", { name: who }) : t("queue.readdDoneAnon"));
+  });
   c.qPause = button("", () => {
     const sp = c.a.speaking;
     cmd("queue.timer", { activity: act(), action: sp && sp.paused ? "resume" : "pause" });
@@ -923,8 +1031,21 @@ function createQueue(c) {
     h("option", { attrs: { value: "alternate" }, text: t("policy.alternate") }),
     h("option", { attrs: { value: "firsttime" }, text: t("policy.firsttime") }),
   ]);
-  c.qPolicy.addEventListener("change", () => cmd("queue.policy", { activity: act(), policy: c.qPolicy.value }));
-  const policyField = h("p", { cls: "form-row inline" }, [h("label", { attrs: { for: policyId }, text: t("queue.policy") }), c.qPolicy]);
+  // Arrow keys in a closed select change its value: the policy is applied
+  // only with the Apply button.
+  c.qPolicyDirty = false;
+  c.qPolicy.addEventListener("change", () => { c.qPolicyDirty = c.qPolicy.value !== (c.a.policy || "fifo"); });
+  c.qPolicyBtn = h("button", { cls: "small", text: t("queue.policyApply"), attrs: { type: "submit" } });
+  const policyField = h("form", { cls: "inline-form" }, [h("label", { attrs: { for: policyId }, text: t("queue.policy") }), c.qPolicy, c.qPolicyBtn]);
+  policyField.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const policy = c.qPolicy.value;
+    const label = c.qPolicy.selectedOptions[0] ? c.qPolicy.selectedOptions[0].textContent : policy;
+    const ack = await cmd("queue.policy", { activity: act(), policy });
+    if (!ack) return;
+    c.qPolicyDirty = false;
+    announce(t("queue.policyApplied", { policy: label }));
+  });
 
   c.qWaitHead = h("h4");
   c.qWaitHint = h("p", { cls: "hint", text: t("queue.dragHint") });
@@ -961,6 +1082,13 @@ function createQueue(c) {
   setupDrag(c);
 }
 
+// readdName is the name of the last speaker, from the hands this console
+// has seen waiting or speaking.
+function readdName(a) {
+  const hand = a && a.lastSpeaker;
+  return hand ? S.names.get(hand) || "" : "";
+}
+
 function handLabel(w) {
   const name = w.name || t("queue.anonymous");
   return w.constituency ? `${name} (${w.constituency})` : name;
@@ -970,6 +1098,10 @@ function updateQueue(c, a) {
   const sp = a.speaking || null;
   const waiting = a.waiting || [];
   const prevHand = c.qShownHand;
+  if (sp && sp.hand) S.names.set(sp.hand, sp.name || t("queue.anonymous"));
+  for (const w of waiting) S.names.set(w.hand, w.name || t("queue.anonymous"));
+  const who = readdName(a);
+  c.qReadd.textContent = who ? t("queue.readdName", { name: who }) : t("queue.readd");
   c.qSpeakBox.hidden = !sp;
   c.qNobody.hidden = !!sp;
   c.qPause.disabled = !sp;
@@ -988,7 +1120,7 @@ function updateQueue(c, a) {
   c.qShownHand = sp ? sp.hand : "";
   renderTimer(c);
 
-  if (document.activeElement !== c.qPolicy) c.qPolicy.value = a.policy || "fifo";
+  if (!c.qPolicyDirty && document.activeElement !== c.qPolicy) c.qPolicy.value = a.policy || "fifo";
   c.qWaitHead.textContent = t("queue.waitingHeading", { n: waiting.length });
   c.qEmpty.hidden = waiting.length > 0;
   c.qWaitHint.hidden = waiting.length < 2;
@@ -998,13 +1130,13 @@ function updateQueue(c, a) {
     const li = wordRow();
     li.classList.add("queue-row");
     li.draggable = true;
-    li._p.pos = h("span", { cls: "row-pos", attrs: { "aria-hidden": "true" } });
+    li._p.pos = h("span", { cls: "row-pos" });
     li.prepend(li._p.pos);
     return li;
   }, (li, w, i) => {
     const p = li._p;
     li.dataset.hand = w.hand;
-    p.pos.textContent = String(i + 1);
+    p.pos.textContent = `${i + 1}.`;
     p.text.textContent = handLabel(w);
     p.count.textContent = "";
     const flags = [];
@@ -1013,9 +1145,11 @@ function updateQueue(c, a) {
     setFlags(p, flags);
     const name = w.name || t("queue.anonymous");
     setButtons(p, [
-      { key: "up", text: t("queue.up"), label: t("queue.upLabel", { name }), run: () => cmd("queue.move", { activity: act, hand: w.hand, to: i - 1 }) },
-      { key: "down", text: t("queue.down"), label: t("queue.downLabel", { name }), run: () => cmd("queue.move", { activity: act, hand: w.hand, to: i + 1 }) },
-      { key: "remove", text: t("queue.remove"), label: t("queue.removeLabel", { name }), cls: "danger", run: () => cmd("queue.remove", { activity: act, hand: w.hand }) },
+      { key: "up", text: t("queue.up"), label: t("queue.upLabel", { name }), run: () => moveHand(act, w.hand, name, i - 1) },
+      { key: "down", text: t("queue.down"), label: t("queue.downLabel", { name }), run: () => moveHand(act, w.hand, name, i + 1) },
+      { key: "remove", text: t("queue.remove"), label: t("queue.removeLabel", { name }), cls: "danger", run: async () => {
+        if (await cmd("queue.remove", { activity: act, hand: w.hand })) announce(t("queue.removed", { name }));
+      } },
     ]);
     const [up, down] = p.actions.children;
     const focused = document.activeElement;
@@ -1040,6 +1174,19 @@ function updateQueue(c, a) {
     tr._p.turns.textContent = String(s.turns ?? 0);
     tr._p.time.textContent = formatDuration(s.seconds ?? 0);
   });
+}
+
+// moveHand moves a waiting hand and says where it went.
+async function moveHand(act, hand, name, to) {
+  const ack = await cmd("queue.move", { activity: act, hand, to });
+  if (!ack) return;
+  // The push with the new order comes with the answer: read the place the
+  // hand really got (a point of order may stay ahead of it).
+  setTimeout(() => {
+    const entry = S.acts.get(act);
+    const i = ((entry && entry.a.waiting) || []).findIndex((w) => w.hand === hand);
+    announce(t("queue.moved", { name, n: (i >= 0 ? i : to) + 1 }));
+  }, 250);
 }
 
 // timeLeft follows protocol.md: limitSeconds - elapsedSeconds - (now - runningSince),
@@ -1123,7 +1270,8 @@ function setupDrag(c) {
     const r = li.getBoundingClientRect();
     const insertion = ev.clientY < r.top + r.height / 2 ? target : target + 1;
     const to = insertion > from ? insertion - 1 : insertion;
-    if (to !== from) cmd("queue.move", { activity: c.id, hand, to });
+    const w = c.a.waiting[from];
+    if (to !== from) moveHand(c.id, hand, w.name || t("queue.anonymous"), to);
   });
   c.qList.addEventListener("dragend", () => { dragHand = ""; clear(); });
 }

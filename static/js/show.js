@@ -104,10 +104,18 @@ function flushLive() {
 
 // ---- activity views ----
 
+// stateBadge says, per kind, that an activity is not open: a sentence of its
+// own, so that French and Spanish need not agree with an unknown noun.
 function stateBadge(a) {
-  const poll = a.kind === "poll";
-  if (a.state === "closed") return el("p", "show-badge", poll ? t("poll.closed") : t("state.closed"));
-  if (a.state === "draft") return el("p", "show-badge", poll ? t("poll.draft") : t("state.draft"));
+  const texts = {
+    poll: { closed: t("poll.closed"), draft: t("poll.draft") },
+    wordcloud: { closed: t("wc.closed"), draft: t("wc.draft") },
+    qa: { closed: t("qa.closed"), draft: t("qa.draft") },
+    queue: { closed: t("queue.closed"), draft: t("queue.draft") },
+  }[a.kind];
+  if (!texts) return null;
+  if (a.state === "closed") return el("p", "show-badge", texts.closed);
+  if (a.state === "draft") return el("p", "show-badge", texts.draft);
   return null;
 }
 
@@ -232,7 +240,7 @@ function cloudView() {
       const extra = [];
       const live = [a.title || ""];
       if (typeof a.entries === "number") {
-        const e = isOne(a.entries) ? t("wc.entryOne", { n: num(a.entries) }) : t("wc.entries", { n: num(a.entries) });
+        const e = isOne(a.entries) ? t("wc.sentOne", { n: num(a.entries) }) : t("wc.sent", { n: num(a.entries) });
         extra.push(el("p", "show-count", e));
       }
       if (!words) {
@@ -355,6 +363,29 @@ function queueView() {
 
   let speaking = null;
   let tick = 0;
+  // The time phase of the turn on screen, said once per change for
+  // screen readers: "ok", "warn" (the last 30 s) or "over".
+  let phase = { turn: "", at: "" };
+
+  function timeEvent(left, paused) {
+    const turn = (speaking.hand || "") + "|" + (speaking.startedAt || "");
+    const now = left <= 0 ? "over" : left <= WARN_SECONDS ? "warn" : "ok";
+    if (phase.turn !== turn) {
+      // A turn already under way when the screen is drawn says nothing.
+      phase = { turn, at: phase.turn === "" ? now : "ok" };
+      if (phase.at === now) return;
+    }
+    if (now === phase.at) return;
+    const worse = (now === "warn" && phase.at === "ok") || (now === "over" && phase.at !== "over");
+    phase.at = now;
+    if (!worse || paused) return;
+    const who = speaking.name || t("queue.anonymous");
+    const box = $("live-time");
+    box.textContent = "";
+    setTimeout(() => {
+      box.textContent = now === "over" ? t("live.over", { name: who }) : t("live.ending", { name: who });
+    }, 50);
+  }
 
   function secondsLeft() {
     if (!speaking) return 0;
@@ -386,6 +417,7 @@ function queueView() {
     else if (!paused && left <= WARN_SECONDS) state = t("queue.ending");
     timerState.textContent = state;
     timerState.hidden = !state;
+    timeEvent(left, paused);
   }
 
   function startTick() {
