@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"sync/atomic"
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
@@ -32,8 +31,6 @@ type ackMsg struct {
 func errFrame(id, code, msg string) []byte {
 	return frame(ErrorMsg{Type: "error", ID: id, Code: code, Message: msg})
 }
-
-var anonIDs atomic.Uint64
 
 // readLoop reads the client's messages until the connection ends.
 func (h *Hub) readLoop(ctx context.Context, c *Conn) error {
@@ -107,7 +104,7 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 	id := cmd.ID
 	if id == "" {
 		// Without an id the answer is found by one made up here.
-		cmd.ID = "~" + strconv.FormatUint(anonIDs.Add(1), 36)
+		cmd.ID = "~" + strconv.FormatUint(h.m.anonIDs.Add(1), 36)
 	}
 	if !h.m.begin() {
 		return h.retryable(op, id, "The server is restarting: send again.")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/townhall/townhall/eventlog"
@@ -95,6 +96,9 @@ type Manager struct {
 	active  int
 	drained chan struct{}
 	stop    chan struct{}
+	// anonIDs names commands sent without an id, so their answer can be
+	// found like any other's.
+	anonIDs atomic.Uint64
 }
 
 // NewManager returns a manager serving sessions from store.
