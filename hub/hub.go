@@ -66,15 +66,20 @@ type dirty struct {
 	anything bool
 }
 
-func (d *dirty) mark(ch session.Change, withYou bool, now time.Time) {
-	if !ch.Header && ch.Activity == "" && len(ch.You) == 0 {
+// mark records a change for an audience. Attendees get their own data
+// ("you") but no header push for a mere change of the participant count:
+// with thousands of phones joining, that would be a push to every phone on
+// every tick of the ramp.
+func (d *dirty) mark(ch session.Change, attendees bool, now time.Time) {
+	header := ch.Header || (ch.Participants && !attendees)
+	if !header && ch.Activity == "" && (len(ch.You) == 0 || !attendees) {
 		return
 	}
 	if !d.anything {
 		d.since = now
 		d.anything = true
 	}
-	if ch.Header {
+	if header {
 		d.header = true
 	}
 	if ch.Activity != "" {
@@ -83,7 +88,7 @@ func (d *dirty) mark(ch session.Change, withYou bool, now time.Time) {
 		}
 		d.acts[ch.Activity] = true
 	}
-	if withYou {
+	if attendees {
 		for _, p := range ch.You {
 			if d.you == nil {
 				d.you = map[youKey]bool{}

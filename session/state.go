@@ -105,9 +105,13 @@ func (r *results) put(id string, res Result) {
 
 // Change says what an applied event changed, so the hub knows what to push.
 type Change struct {
-	Header   bool     // title, presented, state, participants
-	Activity string   // the activity whose view changed
-	You      []string // participants whose own data in Activity changed
+	Header bool // title, presented, state
+	// Participants says only the participant count changed: the protocol
+	// pushes a session header for title, presented activity and end, so
+	// a hall joining does not have to reach every phone with each join.
+	Participants bool
+	Activity     string   // the activity whose view changed
+	You          []string // participants whose own data in Activity changed
 }
 
 // Outcome is what Apply did with one event.
@@ -234,7 +238,7 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		if !dry {
 			s.Participants["p"+strconv.FormatUint(e.Offset, 10)] = &Participant{Name: c.Name, Constituency: c.Constituency}
 		}
-		return Result{}, Change{Header: true}, nil
+		return Result{}, Change{Participants: true}, nil
 	}
 	if s.Ended {
 		return Result{}, Change{}, errorf(CodeSessionEnded, "The session has ended.")

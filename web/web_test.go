@@ -496,3 +496,38 @@ func TestHubReloadsFromSnapshot(t *testing.T) {
 		t.Fatalf("export after reload from the snapshot at %d: %s", snapOff, body)
 	}
 }
+
+// TestJoinsReachDisplaysNotPhones: a hall joining updates the participant
+// count on displays and consoles, and sends nothing to the phones already
+// there (the protocol pushes a header for title, presented activity, end).
+func TestJoinsReachDisplaysNotPhones(t *testing.T) {
+	s := newTestServer(t, nil)
+	sess, host, poll := pollSession(t, s)
+	display := s.connect(t, sess.DisplayKey)
+	phone := s.connect(t, s.join(t, sess.Code))
+	header := func(presented string, participants float64) func(m map[string]any) bool {
+		return func(m map[string]any) bool {
+			v, _ := m["view"].(map[string]any)
+			return m["type"] == "session" && v["presented"] == presented && (participants == 0 || v["participants"] == participants)
+		}
+	}
+	// Every earlier change reaches the phone with this push.
+	host.cmd("activity.present", map[string]any{"activity": ""})
+	phone.waitFor("presenting nothing", header("", 1))
+	for i := 0; i < 5; i++ {
+		s.join(t, sess.Code)
+	}
+	display.waitFor("six participants on the display", header("", 6))
+	// The phone's own data comes on the attendee tick, with everything
+	// changed before it: a push for the joins would come with it.
+	if ack := phone.cmd("vote", map[string]any{"activity": poll, "choices": []int{0}}); ack["type"] != "ack" {
+		t.Fatal(ack)
+	}
+	phone.waitFor("its vote", func(m map[string]any) bool { return m["type"] == "you" && fmt.Sprint(m["choices"]) == "[0]" })
+	if n := phone.count(func(m map[string]any) bool {
+		v, _ := m["view"].(map[string]any)
+		return m["type"] == "session" && v["presented"] == "" && v["participants"] != float64(1)
+	}); n != 0 {
+		t.Fatalf("the phone got %d session pushes for joins", n)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -39,6 +40,7 @@ const (
 	envCreateToken    = "TOWNHALL_CREATE_TOKEN"
 	envMetricsAddr    = "TOWNHALL_METRICS_ADDR"
 	envLogLevel       = "TOWNHALL_LOG_LEVEL"
+	envDebugAddr      = "TOWNHALL_DEBUG_ADDR"
 )
 
 func main() {
@@ -48,8 +50,8 @@ func main() {
 }
 
 type config struct {
-	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel string
-	drain                                                                             time.Duration
+	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel, debugAddr string
+	drain                                                                                        time.Duration
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -71,6 +73,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	str(&c.createToken, "create-token", envCreateToken, "", "if set, POST /api/sessions needs it as a bearer token")
 	str(&c.metricsAddr, "metrics-addr", envMetricsAddr, "", "where /metrics is served (default: same as --addr)")
 	str(&c.logLevel, "log-level", envLogLevel, "info", "debug, info, warn or error")
+	str(&c.debugAddr, "debug-addr", envDebugAddr, "", "if set, serves Go's profiler (/debug/pprof/) there; keep it on a private address")
 	fs.DurationVar(&c.drain, "drain", 10*time.Second, "how long shutdown waits for commands in flight")
 	return c, fs.Parse(args)
 }
@@ -144,6 +147,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		mux.Handle("/metrics", web.MetricsHandler(reg))
 		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { errs <- metricsSrv.Serve(mln) }()
+	}
+	if cfg.debugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.debugAddr)
+		if err != nil {
+			return err
+		}
+		dmux := http.NewServeMux()
+		dmux.HandleFunc("/debug/pprof/", pprof.Index)
+		dmux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		dmux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		dbg := &http.Server{Handler: dmux, ReadHeaderTimeout: 10 * time.Second}
+		go dbg.Serve(dln)
+		defer dbg.Close()
 	}
 	fmt.Fprintf(stdout, "Townhall is listening on %s\nConsole: %s/host/\n", ln.Addr(), consoleBase(cfg.publicURL, ln.Addr()))
 	log.Info("listening", "addr", ln.Addr().String(), "store", storeName(cfg))
