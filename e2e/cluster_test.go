@@ -838,6 +838,9 @@ func TestClusterInstanceKilled(t *testing.T) {
 	if err := c.nodes[victim].Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.nodes[victim].WaitStopped(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range frozen {
 		p.vote(r.poll)
 	}

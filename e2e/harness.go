@@ -206,6 +206,33 @@ func (s *Server) Signal(sig os.Signal) error {
 	return s.cmd.Process.Signal(sig)
 }
 
+// WaitStopped waits until the process is stopped (after a SIGSTOP, which
+// the kernel delivers asynchronously), or the deadline passes.
+func (s *Server) WaitStopped(within time.Duration) error {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		return errors.New("server not running")
+	}
+	stat := fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)
+	deadline := time.Now().Add(within)
+	for {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			return err
+		}
+		// The state is the field after the command's name in parentheses.
+		if i := bytes.LastIndexByte(b, ')'); i > 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %d not stopped after %v", cmd.Process.Pid, within)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // Kill ends the process with SIGKILL, as a crash would, and waits for it.
 // Killing a stopped server does nothing.
 func (s *Server) Kill() {

@@ -9,6 +9,7 @@ package redistest
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -229,6 +230,22 @@ func (s *Server) signal(sig syscall.Signal) {
 		s.t.Fatalf("redistest: signal %v: %v", sig, err)
 	}
 	s.stopped = sig == syscall.SIGSTOP
+	if s.stopped {
+		// The kernel stops the process asynchronously: wait until it has,
+		// so that what the test sends next is surely not answered.
+		stat := fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			b, err := os.ReadFile(stat)
+			if i := bytes.LastIndexByte(b, ')'); err == nil && i > 0 && i+2 < len(b) && b[i+2] == 'T' {
+				return
+			}
+			if err != nil || time.Now().After(deadline) {
+				s.t.Fatalf("redistest: redis-server did not stop: %v", err)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
 }
 
 // Stop freezes the server with SIGSTOP: connections stay open and nothing
