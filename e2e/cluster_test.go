@@ -857,12 +857,25 @@ func TestClusterInstanceKilled(t *testing.T) {
 
 	waitAcks(t, phones, 60*time.Second)
 	t.Logf("every vote acked %v after the kill", time.Since(killed).Round(time.Millisecond))
+	// Phones with nothing pending notice the dead socket on their own
+	// schedule (with backoff): wait for each to move.
+	moveDeadline := time.Now().Add(30 * time.Second)
 	resent := 0
 	for _, p := range onVictim {
-		p.mu.Lock()
-		if p.welcomes < 2 || p.at == victim {
-			t.Errorf("%s did not move to another instance (welcomes %d, on %d)", p.name, p.welcomes, p.at)
+		for {
+			p.mu.Lock()
+			moved, welcomes, at := p.welcomes >= 2 && p.at != victim, p.welcomes, p.at
+			p.mu.Unlock()
+			if moved {
+				break
+			}
+			if time.Now().After(moveDeadline) {
+				t.Errorf("%s did not move to another instance (welcomes %d, on %d)", p.name, welcomes, at)
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
+		p.mu.Lock()
 		resent += p.resent
 		p.mu.Unlock()
 	}
