@@ -119,14 +119,16 @@ func wordHide(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if err != nil {
 		return Result{}, nil, err
 	}
-	if !dry {
-		if e.Cmd.Op == "word.hide" {
-			a.Cloud.Hidden[foldKey(text)] = true
-		} else {
-			delete(a.Cloud.Hidden, foldKey(text))
-		}
+	if dry {
+		return Result{}, nil, nil
 	}
-	return Result{}, nil, nil
+	key := foldKey(text)
+	if e.Cmd.Op == "word.hide" {
+		a.Cloud.Hidden[key] = true
+	} else {
+		delete(a.Cloud.Hidden, key)
+	}
+	return Result{}, a.Cloud.senders(key), nil
 }
 
 func wordApprove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
@@ -138,10 +140,11 @@ func wordApprove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if w == nil {
 		return Result{}, nil, errorf(CodeNotFound, "Nobody sent that word.")
 	}
-	if !dry {
-		w.Approved = true
+	if dry {
+		return Result{}, nil, nil
 	}
-	return Result{}, nil, nil
+	w.Approved = true
+	return Result{}, a.Cloud.senders(foldKey(text)), nil
 }
 
 // WordView is one word of a cloud.
@@ -205,7 +208,7 @@ func (c *Cloud) words(all bool, limit int) []WordView {
 			out[i].Hidden = c.Hidden[x.key]
 			out[i].Flagged = x.w.Flagged
 			// A hidden word is settled: it no longer waits for approval.
-			out[i].Pending = x.w.Flagged && !x.w.Approved && c.Moderation == "hold" && !out[i].Hidden
+			out[i].Pending = c.held(x.key)
 		}
 	}
 	return out
@@ -229,5 +232,33 @@ func (c *Cloud) export(a *Activity) cloudView {
 
 func (c *Cloud) you(participant string) map[string]any {
 	sent := c.Sent[participant]
-	return map[string]any{"words": nonNil(sent), "remaining": c.MaxEntries - len(sent)}
+	held := []string{}
+	for _, text := range sent {
+		if c.held(foldKey(text)) {
+			held = append(held, text)
+		}
+	}
+	return map[string]any{"words": nonNil(sent), "remaining": c.MaxEntries - len(sent), "held": held}
+}
+
+// held says whether a word waits for the facilitator's approval.
+func (c *Cloud) held(key string) bool {
+	w := c.Words[key]
+	return w != nil && w.Flagged && !w.Approved && c.Moderation == "hold" && !c.Hidden[key]
+}
+
+// senders lists, in a fixed order, the participants who sent a word: their
+// own view of it changes when it is approved or hidden.
+func (c *Cloud) senders(key string) []string {
+	var out []string
+	for p, texts := range c.Sent {
+		for _, text := range texts {
+			if foldKey(text) == key {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }

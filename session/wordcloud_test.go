@@ -153,7 +153,7 @@ func TestWordRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := scCloudOf(t, ActivitySpec{MaxLength: 40}, "Ana")
 			r.refused("Ana", Command{Op: "word.submit", Text: tt.text}, CodeBadRequest)
-			scEqual(t, "Ana's own", r.you("Ana"), `{"remaining":3,"words":[]}`)
+			scEqual(t, "Ana's own", r.you("Ana"), `{"held":[],"remaining":3,"words":[]}`)
 		})
 	}
 }
@@ -186,11 +186,11 @@ func TestWordMaxLength(t *testing.T) {
 
 func TestWordMaxEntries(t *testing.T) {
 	r := scCloudOf(t, ActivitySpec{MaxEntries: 2}, "Ana", "Ben")
-	scEqual(t, "Ana before", r.you("Ana"), `{"remaining":2,"words":[]}`)
+	scEqual(t, "Ana before", r.you("Ana"), `{"held":[],"remaining":2,"words":[]}`)
 	out := r.by("Ana", Command{Op: "word.submit", Text: "Trees"})
 	scEqual(t, "change", out.Change, Change{Activity: r.act, You: []string{r.who["Ana"]}})
 	r.by("Ana", Command{Op: "word.submit", Text: "trees"}) // the same word twice counts twice
-	scEqual(t, "Ana after two", r.you("Ana"), `{"remaining":0,"words":["Trees","trees"]}`)
+	scEqual(t, "Ana after two", r.you("Ana"), `{"held":[],"remaining":0,"words":["Trees","trees"]}`)
 	r.refused("Ana", Command{Op: "word.submit", Text: "air"}, CodeBadRequest)
 	r.by("Ben", Command{Op: "word.submit", Text: "air"})
 	scEqual(t, "words", r.words(Attendee), []string{"Trees 2", "air 1"})
@@ -250,7 +250,7 @@ func TestWordCloudReveal(t *testing.T) {
 	}
 	scEqual(t, "attendee", []any{a["maxEntries"], a["maxLength"], a["moderation"]}, []any{float64(3), float64(40), "hold"})
 	scEqual(t, "display", r.words(Display), []string{"air 1"})
-	scEqual(t, "Ana's own is hers whatever is revealed", r.you("Ana"), `{"remaining":2,"words":["air"]}`)
+	scEqual(t, "Ana's own is hers whatever is revealed", r.you("Ana"), `{"held":[],"remaining":2,"words":["air"]}`)
 	r.host(Command{Op: "activity.reveal", Attendees: scPtr(true), Display: scPtr(false)})
 	scEqual(t, "attendee", r.words(Attendee), []string{"air 1"})
 	if _, ok := r.view(Display)["words"]; ok {
@@ -266,7 +266,7 @@ func TestWordHide(t *testing.T) {
 	r.by("Ana", Command{Op: "word.submit", Text: "Cars"})
 	r.by("Ben", Command{Op: "word.submit", Text: "trees"})
 	out := r.host(Command{Op: "word.hide", Text: "  CARS "})
-	scEqual(t, "hide changes the activity", out.Change, Change{Activity: r.act})
+	scEqual(t, "hide changes the activity and the sender's own view", out.Change, Change{Activity: r.act, You: []string{r.who["Ana"]}})
 	for _, role := range []Role{Display, Attendee} {
 		scEqual(t, string(role), r.words(role), []string{"trees 1"})
 		if s := r.everythingOf(role); strings.Contains(s, "Cars") || strings.Contains(s, "hidden") {
@@ -280,7 +280,7 @@ func TestWordHide(t *testing.T) {
 	r.by("Chloé", Command{Op: "word.submit", Text: "CARS"})
 	scEqual(t, "attendee after more cars", r.words(Attendee), []string{"trees 1"})
 	scEqual(t, "export", r.words("export"), []string{"Cars 3 hidden", "trees 1"})
-	scEqual(t, "Chloé still sees what she sent", r.you("Chloé"), `{"remaining":0,"words":["cars","CARS"]}`)
+	scEqual(t, "Chloé still sees what she sent", r.you("Chloé"), `{"held":[],"remaining":0,"words":["cars","CARS"]}`)
 
 	// A word can be hidden before anyone sends it.
 	r.host(Command{Op: "word.hide", Text: "Motorway"})
@@ -395,10 +395,11 @@ func TestWordModerationHold(t *testing.T) {
 		}
 	}
 	scEqual(t, "facilitator", r.words(Facilitator), []string{"Merde 1 flagged pending", "Scunthorpe 1", "this is shit 1 flagged pending"})
-	scEqual(t, "Ana's own", r.you("Ana"), `{"remaining":2,"words":["Merde"]}`)
+	scEqual(t, "Ana's own, waiting", r.you("Ana"), `{"held":["Merde"],"remaining":2,"words":["Merde"]}`)
 
 	out := r.host(Command{Op: "word.approve", Text: "merde"})
-	scEqual(t, "approve changes the activity", out.Change, Change{Activity: r.act})
+	scEqual(t, "approve changes the activity and tells the sender", out.Change, Change{Activity: r.act, You: []string{r.who["Ana"]}})
+	scEqual(t, "Ana's own, approved", r.you("Ana"), `{"held":[],"remaining":2,"words":["Merde"]}`)
 	scEqual(t, "attendee after approval", r.words(Attendee), []string{"Merde 1", "Scunthorpe 1"})
 	scEqual(t, "facilitator after approval", r.words(Facilitator), []string{"Merde 1 flagged", "Scunthorpe 1", "this is shit 1 flagged pending"})
 	// An approved word stays approved for later submissions.

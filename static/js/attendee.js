@@ -538,7 +538,8 @@ function wordScreen(a0) {
       form.hidden = !open || n <= 0;
       setText(left, t("word.left", { n }));
       if (open && n <= 0) setText(confirm, t("word.done"));
-      const words = y.words || [];
+      const held = y.held || [];
+      const words = (y.words || []).map((w) => (held.includes(w) ? w + " (" + t("word.held") + ")" : w));
       sent.hidden = !words.length;
       if (sentList.children.length !== words.length || words.some((w, i) => sentList.children[i].textContent !== w)) {
         sentList.textContent = "";
