@@ -186,8 +186,7 @@ func (c *Cloud) words(all bool, limit int) []WordView {
 	}
 	list := make([]kw, 0, len(c.Words))
 	for k, w := range c.Words {
-		pending := w.Flagged && !w.Approved && c.Moderation == "hold"
-		if !all && (c.Hidden[k] || pending) {
+		if !all && (c.Hidden[k] || c.held(k)) {
 			continue
 		}
 		list = append(list, kw{k, w})
