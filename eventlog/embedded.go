@@ -72,6 +72,7 @@ var (
 	bCodes    = []byte("codes")
 	bConfig   = []byte("config")
 	bLog      = []byte("log")
+	bSnap     = []byte("snap")
 	kEpoch    = []byte("epoch")
 	kLast     = []byte("last")
 	kSnap     = []byte("snapshot")
@@ -371,14 +372,31 @@ func (s *Embedded) Epoch(ctx context.Context, id string) (string, error) {
 }
 
 // SaveSnapshot implements Snapshots.
+//
+// The snapshot lives in a bucket of its own. In the session's bucket it
+// would share a leaf with the last offset, which every append changes, and
+// bbolt would rewrite (and fsync) the whole snapshot, hundreds of kilobytes
+// in a large room, on every commit.
 func (s *Embedded) SaveSnapshot(ctx context.Context, id string, offset uint64, state []byte) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions).Bucket([]byte(id))
-		if b == nil {
+		sb := tx.Bucket(bSessions).Bucket([]byte(id))
+		if sb == nil {
 			return ErrNotFound
 		}
-		if old := b.Get(kSnapOff); old != nil && binary.BigEndian.Uint64(old) >= offset {
+		b, err := sb.CreateBucketIfNotExists(bSnap)
+		if err != nil {
+			return err
+		}
+		if old, _ := snapshotIn(sb); old >= offset {
 			return nil
+		}
+		// Stores written before the snapshot had its own bucket kept it
+		// beside the last offset.
+		if err := sb.Delete(kSnap); err != nil {
+			return err
+		}
+		if err := sb.Delete(kSnapOff); err != nil {
+			return err
 		}
 		if err := b.Put(kSnap, state); err != nil {
 			return err
@@ -387,21 +405,35 @@ func (s *Embedded) SaveSnapshot(ctx context.Context, id string, offset uint64, s
 	})
 }
 
+// snapshotIn finds a session's snapshot, in its own bucket or where older
+// stores kept it. The bytes are valid only within the transaction.
+func snapshotIn(sb *bolt.Bucket) (uint64, []byte) {
+	b := sb.Bucket(bSnap)
+	if b == nil || b.Get(kSnapOff) == nil {
+		b = sb
+	}
+	o := b.Get(kSnapOff)
+	if o == nil {
+		return 0, nil
+	}
+	return binary.BigEndian.Uint64(o), b.Get(kSnap)
+}
+
 // LoadSnapshot implements Snapshots.
 func (s *Embedded) LoadSnapshot(ctx context.Context, id string) (uint64, []byte, error) {
 	var off uint64
 	var state []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions).Bucket([]byte(id))
-		if b == nil {
+		sb := tx.Bucket(bSessions).Bucket([]byte(id))
+		if sb == nil {
 			return ErrNotFound
 		}
-		o := b.Get(kSnapOff)
-		if o == nil {
+		o, data := snapshotIn(sb)
+		if data == nil {
 			return ErrNotFound
 		}
-		off = binary.BigEndian.Uint64(o)
-		state = append([]byte(nil), b.Get(kSnap)...)
+		off = o
+		state = append([]byte(nil), data...)
 		return nil
 	})
 	return off, state, err
