@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
@@ -53,7 +54,11 @@ func (h *Hub) readLoop(ctx context.Context, c *Conn) error {
 		}
 		switch env.Type {
 		case "cmd":
+			start := time.Now()
 			h.answer(c, h.command(ctx, c, data, env.ID))
+			if m := h.m.cfg.Metrics; m != nil {
+				m.CommandTime.Observe(time.Since(start).Seconds())
+			}
 		case "hello":
 			// A repeated hello changes nothing: the connection is set up.
 		case "ping":

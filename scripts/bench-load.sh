@@ -25,6 +25,9 @@ PHONES=("$@")
 [ ${#PHONES[@]} -gt 0 ] || PHONES=(1000 10000)
 RUNS=${RUNS:-"votes idle frames"}
 JOIN_RATE=${JOIN_RATE:-1000}
+# SERVER_ENV: extra environment for the server only, e.g. GODEBUG=gctrace=1
+# (its stderr goes to $OUT/server.log).
+SERVER_ENV=${SERVER_ENV:-}
 OUT=${OUT:-$(mktemp -d /tmp/townhall-bench.XXXXXX)}
 mkdir -p "$OUT"
 
@@ -53,7 +56,7 @@ trap stop_server EXIT
 start_server() {
 	local data
 	data=$(mktemp -d "$OUT/data.XXXXXX")
-	"$BIN/townhall" --addr "127.0.0.1:$PORT" --data "$data" --log-level warn 2>>"$OUT/server.log" &
+	env $SERVER_ENV "$BIN/townhall" --addr "127.0.0.1:$PORT" --data "$data" --log-level warn 2>>"$OUT/server.log" &
 	SERVER_PID=$!
 	for _ in $(seq 100); do
 		curl -fsS "$BASE/healthz" >/dev/null 2>&1 && return 0
@@ -72,6 +75,25 @@ metric() { # metric NAME-REGEX: the sum of matching samples
 attendees() { metric 'townhall_connections\{role="attendee"\}'; }
 frames() { metric 'townhall_frames_written_total'; }
 votes_counted() { metric 'townhall_commands_total\{op="vote"'; }
+# command_buckets: the server's command-time histogram, "le count" per line.
+command_buckets() {
+	curl -fsS "$BASE/metrics" | sed -n 's/^townhall_command_seconds_bucket{le="\([^"]*\)"} \(.*\)$/\1 \2/p'
+}
+# server_quantiles BEFORE AFTER: the upper bound (ms) of the buckets holding
+# p50, p95 and p99 of the commands answered between two command_buckets.
+server_quantiles() {
+	paste -d' ' <(echo "$1") <(echo "$2") | awk '
+		{ le[NR] = $1; n[NR] = $4 - $2 }
+		END {
+			total = n[NR]; split("0.5 0.95 0.99", q, " ")
+			printf "{"
+			for (i = 1; i <= 3; i++) {
+				for (j = 1; j <= NR && n[j] < q[i] * total; j++) {}
+				printf "%s\"p%sLeMs\": %s", (i > 1 ? ", " : ""), q[i] * 100, (le[j] == "+Inf" ? "null" : le[j] * 1000)
+			}
+			printf "}\n"
+		}'
+}
 
 # wait_for FUNC TARGET SECONDS: poll until FUNC prints at least TARGET.
 wait_for() {
@@ -97,15 +119,17 @@ run_votes() {
 	start_server
 	load "$name" --phones "$n" --votes 10000 --rate 1000
 	wait_for attendees "$n" 120 || true
-	local c0 v0 c1 v1
-	c0=$(cpu_ticks) v0=$(votes_counted)
-	wait_for votes_counted $((v0 + 10000 - 50)) 60 || true
-	c1=$(cpu_ticks) v1=$(votes_counted)
+	local c0 v0 c1 v1 h0 h1
+	c0=$(cpu_ticks) v0=$(votes_counted) h0=$(command_buckets)
+	# A fresh server: the counter reaches 10,000 with the last vote.
+	wait_for votes_counted 10000 60 || true
+	c1=$(cpu_ticks) v1=$(votes_counted) h1=$(command_buckets)
 	wait "$LOAD_PID" || true
 	stop_server
 	jq -c --argjson n "$n" --argjson cpu $(((c1 - c0) * 1000000 / TCK)) --argjson votes $((v1 - v0)) \
+		--argjson server "$(server_quantiles "$h0" "$h1")" \
 		'{run: "votes", phones: $n, connected, connectionFailures, ok,
-		  ack: .ackLatency, display: .displayLatency, displayMissing,
+		  ack: .ackLatency, serverCommand: $server, display: .displayLatency, displayMissing,
 		  lost: .export.lost, doubled: .export.doubled, unacked, refused,
 		  cpuMicros: $cpu, votesCounted: $votes, cpuPerVoteMicros: ($cpu / $votes)}' \
 		"$OUT/$name.json" | tee -a "$OUT/summary.jsonl"
