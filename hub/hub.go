@@ -39,15 +39,22 @@ type Hub struct {
 	state     *session.State
 	epoch     string
 	broken    error
-	conns     map[*Conn]struct{}
+	// conns holds the connections by audience (liveAudience: facilitators
+	// and displays; attendeeAudience: phones), each with its own tick.
+	conns [2]map[*Conn]struct{}
+	// fresh holds, per audience, the connections registered since that
+	// audience's last tick: their welcome may be newer than the last push,
+	// so the next tick sends them every changed view even when it equals
+	// what the others were last sent. register and unregister change it
+	// under the write lock; tick takes it under the read lock (tick runs
+	// on one goroutine).
+	fresh     [2]map[*Conn]struct{}
 	byPart    map[string][]*Conn
 	appliedCh chan struct{} // closed and replaced whenever events are applied
 	sinceSnap int
 	saving    bool // a snapshot is being saved
 	// pushed is the encoded view last pushed per role and key. Only tick
-	// (one goroutine, under mu for reading) reads and writes it; register
-	// (under mu for writing) forgets it, since a welcome may carry a view
-	// newer than the last push.
+	// (one goroutine, under mu for reading) reads and writes it.
 	pushed map[string][]byte
 	// tickConns is the connections a tick queues on, kept between ticks
 	// (tick's goroutine only).
@@ -101,13 +108,26 @@ func (d *dirty) mark(ch session.Change, attendees bool, now time.Time) {
 	}
 }
 
+// Audiences: each has its own push tick and interval.
+const (
+	liveAudience     = 0 // facilitators and displays
+	attendeeAudience = 1
+)
+
+func audienceOf(r session.Role) int {
+	if r == session.Attendee {
+		return attendeeAudience
+	}
+	return liveAudience
+}
+
 func newHub(m *Manager, id string) *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Hub{
 		m: m, id: id, ctx: ctx, cancel: cancel,
 		loaded:    make(chan struct{}),
 		wakeup:    make(chan struct{}, 1),
-		conns:     map[*Conn]struct{}{},
+		conns:     [2]map[*Conn]struct{}{{}, {}},
 		byPart:    map[string][]*Conn{},
 		appliedCh: make(chan struct{}),
 	}
@@ -503,69 +523,91 @@ func (h *Hub) pushLoop() {
 // tick encodes each changed view once per role and queues the same bytes
 // on every connection of that role.
 func (h *Hub) tick(attendees bool) {
-	h.dirtyMu.Lock()
+	aud := liveAudience
+	roles := []session.Role{session.Facilitator, session.Display}
+	if attendees {
+		aud = attendeeAudience
+		roles = []session.Role{session.Attendee}
+	}
+	// Views are encoded and the connections listed under the read lock;
+	// the frames are queued after it is released, so that applying events
+	// (the write lock) does not wait for 10,000 queue operations. What
+	// changed and who is fresh are taken under it too, so that both
+	// describe the state the views are encoded from.
+	h.mu.RLock()
 	var d dirty
+	h.dirtyMu.Lock()
 	if attendees {
 		d, h.attendees = h.attendees, dirty{}
 	} else {
 		d, h.live = h.live, dirty{}
 	}
 	h.dirtyMu.Unlock()
+	fresh := h.fresh[aud]
+	h.fresh[aud] = nil
 	if !d.anything {
+		// Nothing changed since the last tick, so a fresh connection's
+		// welcome is what the others were last sent: it is fresh no more.
+		h.mu.RUnlock()
 		return
 	}
-	roles := []session.Role{session.Facilitator, session.Display}
-	if attendees {
-		roles = []session.Role{session.Attendee}
-	}
-
-	// Views are encoded and the connections listed under the read lock;
-	// the frames are queued after it is released, so that applying events
-	// (the write lock) does not wait for 10,000 queue operations.
-	h.mu.RLock()
 	st := h.state
 	now := nowString()
-	var frames [3][]push // by role; a tick serves one or two roles
+	// frames are the views that differ from the last push, for everyone;
+	// all are every view that changed in the state, for fresh connections.
+	var frames, all [2][]push // by role; a tick serves one or two roles
 	if h.pushed == nil {
 		h.pushed = map[string][]byte{}
 	}
-	// changed encodes a role's view and says whether it differs from the
-	// one last pushed: a vote on a poll whose results attendees do not see
-	// changes nothing they see, and pushing it anyway would cost a write
-	// per phone per tick, a cost that grows with the room
+	// add encodes a role's view and queues it for everyone if it differs
+	// from the one last pushed: a vote on a poll whose results attendees
+	// do not see changes nothing they see, and pushing it anyway would
+	// cost a write per phone per tick, a cost that grows with the room
 	// (docs/benchmarks.md).
-	changed := func(r session.Role, key string, view any) (json.RawMessage, bool) {
+	add := func(i int, key string, view any, msg func(json.RawMessage) []byte) {
 		v := frame(view)
-		k := string(r) + "/" + key
-		if last, ok := h.pushed[k]; ok && bytes.Equal(last, v) {
-			return nil, false
+		k := string(roles[i]) + "/" + key
+		last, ok := h.pushed[k]
+		changed := !ok || !bytes.Equal(last, v)
+		if !changed && len(fresh) == 0 {
+			return
 		}
-		h.pushed[k] = v
-		return v, true
+		p := push{key, msg(v)}
+		if changed {
+			h.pushed[k] = v
+			frames[i] = append(frames[i], p)
+		}
+		all[i] = append(all[i], p)
 	}
 	someFrames := false
 	for i, r := range roles {
 		if d.header {
-			if v, ok := changed(r, "s", st.View(r)); ok {
-				frames[i] = append(frames[i], push{"s", frame(sessionMsg{"session", st.Offset, now, v})})
-			}
+			add(i, "s", st.View(r), func(v json.RawMessage) []byte {
+				return frame(sessionMsg{"session", st.Offset, now, v})
+			})
 		}
 		for id := range d.acts {
 			a := st.Activity(id)
 			if a == nil || !st.Visible(id, r) {
 				continue
 			}
-			if v, ok := changed(r, "a"+id, a.View(r)); ok {
-				frames[i] = append(frames[i], push{"a" + id, frame(activityMsg{"activity", st.Offset, now, v})})
-			}
+			add(i, "a"+id, a.View(r), func(v json.RawMessage) []byte {
+				return frame(activityMsg{"activity", st.Offset, now, v})
+			})
 		}
 		someFrames = someFrames || len(frames[i]) > 0
 	}
 	conns := h.tickConns[:0]
 	if someFrames {
-		for c := range h.conns {
-			conns = append(conns, c)
+		for c := range h.conns[aud] {
+			if _, ok := fresh[c]; !ok {
+				conns = append(conns, c)
+			}
 		}
+	}
+	nOld := len(conns)
+	for c := range fresh {
+		conns = append(conns, c)
 	}
 	type you struct {
 		conns []*Conn
@@ -585,10 +627,15 @@ func (h *Hub) tick(attendees bool) {
 	}
 	h.mu.RUnlock()
 
-	for _, c := range conns {
+	for j, c := range conns {
 		for i, r := range roles {
-			if c.role == r {
+			if c.role != r {
+				continue
+			}
+			if j < nOld {
 				c.enqueueAll(frames[i])
+			} else {
+				c.enqueueAll(all[i])
 			}
 		}
 	}
@@ -630,8 +677,12 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, role session.Role, 
 func (h *Hub) register(c *Conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.pushed = nil
-	h.conns[c] = struct{}{}
+	aud := audienceOf(c.role)
+	h.conns[aud][c] = struct{}{}
+	if h.fresh[aud] == nil {
+		h.fresh[aud] = map[*Conn]struct{}{}
+	}
+	h.fresh[aud][c] = struct{}{}
 	if c.participant != "" {
 		h.byPart[c.participant] = append(h.byPart[c.participant], c)
 	}
@@ -656,7 +707,8 @@ func (h *Hub) register(c *Conn) {
 func (h *Hub) unregister(c *Conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.conns, c)
+	delete(h.conns[audienceOf(c.role)], c)
+	delete(h.fresh[audienceOf(c.role)], c)
 	if c.participant != "" {
 		list := h.byPart[c.participant]
 		for i, x := range list {
@@ -678,8 +730,10 @@ func (h *Hub) goAway() {
 	f := frame(map[string]string{"type": "reconnect", "reason": "server restarting"})
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	for c := range h.conns {
-		c.closeWith(CloseGoingAway, f)
+	for _, set := range h.conns {
+		for c := range set {
+			c.closeWith(CloseGoingAway, f)
+		}
 	}
 }
 
@@ -687,7 +741,7 @@ func (h *Hub) goAway() {
 func (h *Hub) waitConns(ctx context.Context) {
 	for {
 		h.mu.RLock()
-		n := len(h.conns)
+		n := h.connCountLocked()
 		h.mu.RUnlock()
 		if n == 0 {
 			return
@@ -704,5 +758,9 @@ func (h *Hub) waitConns(ctx context.Context) {
 func (h *Hub) ConnCount() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return len(h.conns)
+	return h.connCountLocked()
+}
+
+func (h *Hub) connCountLocked() int {
+	return len(h.conns[liveAudience]) + len(h.conns[attendeeAudience])
 }
