@@ -35,10 +35,10 @@ type Hub struct {
 	// ticks take it for reading; applying events and (un)registering
 	// connections take it for writing. Nothing holding it writes to a
 	// socket.
-	mu        sync.RWMutex
-	state     *session.State
-	epoch     string
-	broken    error
+	mu     sync.RWMutex
+	state  *session.State
+	epoch  string
+	broken error
 	// conns holds the connections by audience (liveAudience: facilitators
 	// and displays; attendeeAudience: phones), each with its own tick.
 	conns [2]map[*Conn]struct{}
