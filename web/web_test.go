@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/townhall/townhall/hub"
 )
@@ -531,5 +532,34 @@ func TestJoinsReachDisplaysNotPhones(t *testing.T) {
 		return m["type"] == "session" && v["presented"] == "" && v["participants"] != float64(1)
 	}); n != 0 {
 		t.Fatalf("the phone got %d session pushes for joins", n)
+	}
+}
+
+// /metrics counts commands by result and times them.
+func TestMetricsCountAndTimeCommands(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := newTestServer(t, func(w *Config, h *hub.Config) {
+		h.Metrics = hub.NewMetrics(reg)
+		w.Gatherer = reg
+	})
+	sess, _, poll := pollSession(t, s)
+	phone := s.connect(t, s.join(t, sess.Code))
+	if ack := phone.cmd("vote", map[string]any{"activity": poll, "choices": []int{0}}); ack["type"] != "ack" {
+		t.Fatal(ack)
+	}
+	if e := phone.cmd("vote", map[string]any{"activity": poll, "choices": []int{7}}); e["code"] != "invalid_choice" {
+		t.Fatal(e)
+	}
+	_, body := s.get(t, "/metrics", "")
+	// Three commands from the console (create, present, open), two votes.
+	for _, want := range []string{
+		`townhall_commands_total{op="vote",result="ok"} 1`,
+		`townhall_commands_total{op="vote",result="invalid_choice"} 1`,
+		`townhall_command_seconds_count 5`,
+		`townhall_connections{role="attendee"} 1`,
+	} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
