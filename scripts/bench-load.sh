@@ -8,14 +8,16 @@
 #
 # For each audience size it runs, each against a fresh server and store:
 #   votes   10,000 votes at 1,000/s: ack and vote-to-display latency, lost and
-#           doubled, and server CPU per vote (utime+stime from /proc/<pid>/stat
-#           between the end of the ramp and the last vote counted on /metrics);
+#           doubled, the server's own command time (the buckets of
+#           townhall_command_seconds holding its p50, p95 and p99), and server
+#           CPU per vote (utime+stime from /proc/<pid>/stat between the end of
+#           the ramp and the last vote counted on /metrics);
 #   idle    the phones join and stay idle (one vote every 10 s): server VmRSS
 #           before the first phone and once all are connected and settled;
 #   frames  results revealed to attendees and 40 votes/s, so that every
 #           attendee tick (250 ms) pushes the poll to every phone: server CPU
-#           over 10 s divided by townhall_frames_written_total over the same
-#           10 s.
+#           (user and system apart too) over 10 s divided by
+#           townhall_frames_written_total over the same 10 s.
 # Results go to $OUT (default: a new folder under /tmp), one JSON line per
 # run in summary.jsonl, with the load generator's own --json report beside.
 set -euo pipefail
@@ -68,6 +70,7 @@ start_server() {
 
 # cpu_ticks: the server's utime+stime in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$SERVER_PID/stat"; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
 metric() { # metric NAME-REGEX: the sum of matching samples
 	curl -fsS "$BASE/metrics" | awk -v re="^$1" '$0 ~ re {s += $NF} END {printf "%d\n", s}'
@@ -160,14 +163,16 @@ run_frames() {
 	load "$name" --phones "$n" --duration 25s --rate 40 --reveal-attendees
 	wait_for attendees "$n" 120 || true
 	sleep 3
-	local c0 f0 c1 f1
-	c0=$(cpu_ticks) f0=$(frames)
+	local c0 s0 f0 c1 s1 f1
+	c0=$(cpu_ticks) s0=$(sys_ticks) f0=$(frames)
 	sleep 10
-	c1=$(cpu_ticks) f1=$(frames)
+	c1=$(cpu_ticks) s1=$(sys_ticks) f1=$(frames)
 	wait "$LOAD_PID" || true
 	stop_server
-	jq -nc --argjson n "$n" --argjson cpu $(((c1 - c0) * 1000000 / TCK)) --argjson fr $((f1 - f0)) \
-		'{run: "frames", phones: $n, cpuMicros: $cpu, frames: $fr, cpuPerFrameMicros: ($cpu / $fr)}' |
+	jq -nc --argjson n "$n" --argjson cpu $(((c1 - c0) * 1000000 / TCK)) --argjson sys $(((s1 - s0) * 1000000 / TCK)) \
+		--argjson fr $((f1 - f0)) \
+		'{run: "frames", phones: $n, cpuMicros: $cpu, frames: $fr, cpuPerFrameMicros: ($cpu / $fr),
+		  systemPerFrameMicros: ($sys / $fr), userPerFrameMicros: (($cpu - $sys) / $fr)}' |
 		tee -a "$OUT/summary.jsonl"
 }
 

@@ -132,6 +132,34 @@ func TestLoadAgainstRealServer(t *testing.T) {
 		})
 	}
 
+	t.Run("ack trace", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "acks.csv")
+		rep, code, stderr := runJSON(t, "--url", base, "--phones", "20", "--votes", "60", "--rate", "300", "--ack-trace", file)
+		if code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		if lines[0] != "due_ms,ack_ms,resent" || len(lines)-1 != int(rep.Acked) {
+			t.Fatalf("%d lines for %d acks, header %q", len(lines)-1, rep.Acked, lines[0])
+		}
+		var lastDue float64
+		for _, l := range lines[1:] {
+			var due, ack float64
+			var resent bool
+			if _, err := fmt.Sscanf(strings.ReplaceAll(l, ",", " "), "%g %g %t", &due, &ack, &resent); err != nil {
+				t.Fatalf("line %q: %v", l, err)
+			}
+			if due < lastDue || ack <= 0 || ack > rep.Ack.Max+0.01 {
+				t.Fatalf("line %q after due %g; max ack %v", l, lastDue, rep.Ack.Max)
+			}
+			lastDue = due
+		}
+	})
+
 	t.Run("human output", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := run([]string{"--url", base, "--phones", "5", "--votes", "10", "--rate", "100", "--timeout", "60s"}, &stdout, &stderr)

@@ -9,7 +9,9 @@
 // Method. Ack latency is the time from a command's send to its ack, for
 // commands answered on their first send; commands resent after a reconnect
 // or a retryable error are reported apart, from their first send, since
-// their latency includes the reconnect.
+// their latency includes the reconnect. --ack-trace FILE writes every ack
+// (when it was due, its latency) as CSV: a slow tail spread over the run
+// and one bunched in a single moment (a stall) have different causes.
 // Command-to-display latency uses one display connection: for counted
 // commands (a phone's first vote, a word, a question or an upvote) the k-th
 // ack to arrive is paired with the moment the display's count first reached
@@ -69,6 +71,7 @@ type config struct {
 	createToken       string
 	seed              uint64
 	jsonOut           bool
+	ackTrace          string
 	quiet             bool
 }
 
@@ -113,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.createToken, "create-token", "", "token for POST /api/sessions when the server requires one")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "random seed for choices")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the summary as JSON on stdout")
+	fs.StringVar(&cfg.ackTrace, "ack-trace", "", "write every ack to this CSV file (due_ms,ack_ms,resent), to see when the slow ones happened")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "no progress line on stderr")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -225,7 +229,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		rep.write(stdout)
 	}
-	if !rep.OK {
+	if !rep.OK || err != nil {
 		return 1
 	}
 	return 0
@@ -256,6 +260,9 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 		// connection leaves the pool, and joins should keep reusing theirs.
 		wsHTTP: &http.Client{Transport: newTransport()},
 		sc:     sc,
+	}
+	if cfg.ackTrace != "" {
+		r.trace = &ackTrace{}
 	}
 	apiHTTP := &http.Client{Transport: newTransport(), Timeout: 30 * time.Second}
 	for _, u := range cfg.urls {
@@ -341,7 +348,13 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 	close(stopProgress)
 	<-progressDone
 
-	return r.report(rampTime, sendTime, displayOn, check), nil
+	rep := r.report(rampTime, sendTime, displayOn, check)
+	if r.trace != nil {
+		if err := writeFile(cfg.ackTrace, r.trace.write); err != nil {
+			return rep, fmt.Errorf("--ack-trace: %w", err)
+		}
+	}
+	return rep, nil
 }
 
 // checkExport finds the run's activity in the export and lets the
@@ -362,4 +375,16 @@ func (r *runner) checkExport(raw json.RawMessage) ExportCheck {
 		}
 	}
 	return ExportCheck{Error: "export: activity " + r.activityID + " not found"}
+}
+
+func writeFile(name string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -270,10 +270,14 @@ func (p *phone) handle(b []byte) bool {
 	if m.Type == "ack" {
 		r.pending.Add(-1)
 		r.acked.Add(1)
-		if cmd.resent.Load() {
+		resent := cmd.resent.Load()
+		if resent {
 			r.resentAckLat.add(now - cmd.sentAt)
 		} else {
 			r.ackLat.add(now - cmd.sentAt)
+		}
+		if r.trace != nil {
+			r.trace.add(cmd.sentAt, now-cmd.sentAt, resent)
 		}
 		r.sc.acked(cmd, &m)
 		return false

@@ -33,6 +33,7 @@ type runner struct {
 	pushes, displayPushes                            atomic.Int64
 	ackLat, resentAckLat, connectLat                 recorder
 	errors                                           errorCounts
+	trace                                            *ackTrace // nil without --ack-trace
 
 	retryMu sync.Mutex
 	retries []retryItem

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"fmt"
+	"io"
 	"sort"
 	"sync"
 	"time"
@@ -114,4 +117,39 @@ func (e *errorCounts) total() int {
 		n += v
 	}
 	return n
+}
+
+// ackTrace keeps every ack's due time and latency, for --ack-trace: when
+// the tail of a run is slow, it shows whether the slow acks are spread out
+// or bunched in one moment (a stall).
+type ackTrace struct {
+	mu   sync.Mutex
+	acks []tracedAck
+}
+
+type tracedAck struct {
+	due, latency time.Duration
+	resent       bool
+}
+
+func (t *ackTrace) add(due, latency time.Duration, resent bool) {
+	t.mu.Lock()
+	t.acks = append(t.acks, tracedAck{due, latency, resent})
+	t.mu.Unlock()
+}
+
+// write writes the trace as CSV in the order the commands were due:
+// milliseconds from the start of the run, ack latency in milliseconds,
+// and whether the command was resent after a reconnect.
+func (t *ackTrace) write(w io.Writer) error {
+	t.mu.Lock()
+	acks := append([]tracedAck(nil), t.acks...)
+	t.mu.Unlock()
+	sort.Slice(acks, func(i, j int) bool { return acks[i].due < acks[j].due })
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, "due_ms,ack_ms,resent")
+	for _, a := range acks {
+		fmt.Fprintf(bw, "%.3f,%.3f,%t\n", ms(a.due), ms(a.latency), a.resent)
+	}
+	return bw.Flush()
 }
