@@ -372,6 +372,10 @@ func (h *Hub) applyBatch(evs []session.Event) {
 // 795 KB for 10,000 participants).
 const snapshotBytesPerEvent = 64
 
+// maxSnapshotEvery bounds the spacing, and so what a restart replays
+// (50,000 events: well under a second), however large the state grows.
+const maxSnapshotEvery = 50_000
+
 // snapshot encodes the replica and saves it in the background. Only the run
 // goroutine changes the state, so a read lock holds it still while commands
 // are checked and pushes encoded meanwhile; the save, an fsync of a large
@@ -387,7 +391,7 @@ func (h *Hub) snapshot() {
 	// snapshotBytesPerEvent of the last one keeps that cost per event the
 	// same in a room of 10,000 as in a room of 100, and a restart still
 	// replays no more events than it takes to encode one snapshot.
-	h.snapEvery = len(snap) / snapshotBytesPerEvent
+	h.snapEvery = min(len(snap)/snapshotBytesPerEvent, maxSnapshotEvery)
 	if err != nil {
 		h.m.cfg.Logger.Error("encoding a snapshot", "session", h.id, "err", err)
 		h.mu.Lock()
@@ -589,6 +593,11 @@ func (h *Hub) tick(attendees bool) {
 		for id := range d.acts {
 			a := st.Activity(id)
 			if a == nil || !st.Visible(id, r) {
+				// It changed where this role does not see it. When it is
+				// shown again, the header push carries its view, and the
+				// memory of the last push would then be wrong: a change back
+				// to what was remembered would never be pushed.
+				delete(h.pushed, string(r)+"/a"+id)
 				continue
 			}
 			add(i, "a"+id, a.View(r), func(v json.RawMessage) []byte {

@@ -121,3 +121,28 @@ func TestTickPushesUnchangedViewsOnlyToNewConnections(t *testing.T) {
 		t.Fatalf("the phone that joined while results were shown: %v", got)
 	}
 }
+
+// An activity that changes while it is not presented, and changes back
+// after it is presented again, is pushed: the header that presents it
+// carries its view, so what was last pushed on its own is out of date.
+func TestTickPushesAnActivityChangedWhileHidden(t *testing.T) {
+	th := newTickHub(t)
+	phone := th.phone()
+	th.h.tick(true)
+	taken(t, phone)
+	other := th.apply(session.Host, session.Command{ID: "h4", Op: "activity.create",
+		Spec: &session.ActivitySpec{Kind: session.KindPoll, Title: "Other", Options: []string{"x", "y"}}}).Result.Activity
+	th.apply(session.Host, session.Command{ID: "h5", Op: "activity.present", Activity: other})
+	th.h.tick(true)
+	th.apply(session.Host, session.Command{ID: "h6", Op: "activity.close", Activity: th.act})
+	th.h.tick(true)
+	th.apply(session.Host, session.Command{ID: "h7", Op: "activity.present", Activity: th.act})
+	th.h.tick(true)
+	taken(t, phone)
+	th.apply(session.Host, session.Command{ID: "h8", Op: "activity.open", Activity: th.act})
+	th.h.tick(true)
+	got := taken(t, phone)
+	if len(got) != 1 || got[0]["activity"].(map[string]any)["state"] != "open" {
+		t.Fatalf("reopening the presented poll pushed %v", got)
+	}
+}
