@@ -405,18 +405,19 @@ func (s *Embedded) SaveSnapshot(ctx context.Context, id string, offset uint64, s
 	})
 }
 
-// snapshotIn finds a session's snapshot, in its own bucket or where older
-// stores kept it. The bytes are valid only within the transaction.
-func snapshotIn(sb *bolt.Bucket) (uint64, []byte) {
-	b := sb.Bucket(bSnap)
-	if b == nil || b.Get(kSnapOff) == nil {
-		b = sb
+// snapshotIn finds a session's latest snapshot, in its own bucket or where
+// older stores kept it (both, if an older binary ran on this store since).
+// The bytes are valid only within the transaction.
+func snapshotIn(sb *bolt.Bucket) (off uint64, state []byte) {
+	for _, b := range []*bolt.Bucket{sb.Bucket(bSnap), sb} {
+		if b == nil {
+			continue
+		}
+		if o := b.Get(kSnapOff); o != nil && (state == nil || binary.BigEndian.Uint64(o) > off) {
+			off, state = binary.BigEndian.Uint64(o), b.Get(kSnap)
+		}
 	}
-	o := b.Get(kSnapOff)
-	if o == nil {
-		return 0, nil
-	}
-	return binary.BigEndian.Uint64(o), b.Get(kSnap)
+	return off, state
 }
 
 // LoadSnapshot implements Snapshots.

@@ -128,4 +128,25 @@ func TestEmbeddedReadsSnapshotsOfOlderStores(t *testing.T) {
 		}
 		return nil
 	})
+	// An older binary run on the store since writes beside the last offset
+	// again: the newer of the two is the snapshot.
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bSessions).Bucket([]byte("s"))
+		if err := b.Put(kSnap, []byte("downgraded")); err != nil {
+			return err
+		}
+		return b.Put(kSnapOff, u64(12))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off, got, _ := s.LoadSnapshot(ctx, "s"); off != 12 || string(got) != "downgraded" {
+		t.Fatalf("after a downgrade: %d %q", off, got)
+	}
+	if err := s.SaveSnapshot(ctx, "s", 11, []byte("stale")); err != nil {
+		t.Fatal(err)
+	}
+	if off, got, _ := s.LoadSnapshot(ctx, "s"); off != 12 || string(got) != "downgraded" {
+		t.Fatalf("an older snapshot replaced the downgraded one: %d %q", off, got)
+	}
 }
