@@ -27,9 +27,7 @@ type Hub struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wakeup  chan struct{}
-	// snapEvery is how many events pass before the next snapshot, grown
-	// with the last snapshot's size (run goroutine only).
-	snapEvery int
+	snaps   *snapshotter
 
 	// mu guards the replica and the connection sets. Commands' checks and
 	// ticks take it for reading; applying events and (un)registering
@@ -51,8 +49,7 @@ type Hub struct {
 	fresh     [2]map[*Conn]struct{}
 	byPart    map[string][]*Conn
 	appliedCh chan struct{} // closed and replaced whenever events are applied
-	sinceSnap int
-	saving    bool // a snapshot is being saved
+	sinceSnap int           // events since the last snapshot was asked for
 	// pushed is the encoded view last pushed per role and key. Only tick
 	// (one goroutine, under mu for reading) reads and writes it.
 	pushed map[string][]byte
@@ -123,7 +120,7 @@ func audienceOf(r session.Role) int {
 
 func newHub(m *Manager, id string) *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{
+	h := &Hub{
 		m: m, id: id, ctx: ctx, cancel: cancel,
 		loaded:    make(chan struct{}),
 		wakeup:    make(chan struct{}, 1),
@@ -131,6 +128,8 @@ func newHub(m *Manager, id string) *Hub {
 		byPart:    map[string][]*Conn{},
 		appliedCh: make(chan struct{}),
 	}
+	h.snaps = newSnapshotter(h)
+	return h
 }
 
 func (h *Hub) poke() {
@@ -165,6 +164,7 @@ func (h *Hub) run() {
 	}
 	defer unsubscribe()
 	go h.pushLoop()
+	go h.snaps.run(h.ctx)
 
 	poll := time.NewTicker(h.m.cfg.PollInterval)
 	defer poll.Stop()
@@ -235,17 +235,10 @@ func (h *Hub) load() (<-chan session.Event, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &session.State{}
-	if off, data, err := h.m.store.LoadSnapshot(ctx, h.id); err == nil {
-		var snap session.State
-		if err := json.Unmarshal(data, &snap); err == nil {
-			snap.Restore()
-			snap.Offset = off
-			st = &snap
-		} else {
-			h.m.cfg.Logger.Error("ignoring a damaged snapshot", "session", h.id, "err", err)
-		}
-	} else if !errors.Is(err, eventlog.ErrNotFound) {
+	st, err := loadSnapshot(ctx, h.m.store, h.id)
+	if errors.Is(err, errDamagedSnapshot) {
+		h.m.cfg.Logger.Error("ignoring a damaged snapshot", "session", h.id, "err", err)
+	} else if err != nil {
 		unsubscribe()
 		return nil, nil, err
 	}
@@ -356,59 +349,17 @@ func (h *Hub) applyBatch(evs []session.Event) {
 		close(h.appliedCh)
 		h.appliedCh = make(chan struct{})
 	}
-	due := h.sinceSnap >= max(h.m.cfg.SnapshotEvery, h.snapEvery) && !h.saving
+	due := h.sinceSnap >= max(h.m.cfg.SnapshotEvery, int(h.snaps.every.Load()))
 	if due {
 		h.sinceSnap = 0
-		h.saving = true
 	}
 	h.mu.Unlock()
+	if applied {
+		h.snaps.applied(evs)
+	}
 	if due {
-		h.snapshot()
+		h.snaps.snapshot()
 	}
-}
-
-// snapshotBytesPerEvent is about the size of one event's share of a
-// snapshot in a poll where each participant voted once (BenchmarkSnapshotEncode:
-// 795 KB for 10,000 participants).
-const snapshotBytesPerEvent = 64
-
-// maxSnapshotEvery bounds the spacing, and so what a restart replays
-// (50,000 events: well under a second), however large the state grows.
-const maxSnapshotEvery = 50_000
-
-// snapshot encodes the replica and saves it in the background. Only the run
-// goroutine changes the state, so a read lock holds it still while commands
-// are checked and pushes encoded meanwhile; the save, an fsync of a large
-// value, does not hold up the next events.
-func (h *Hub) snapshot() {
-	h.mu.RLock()
-	off := h.state.Offset
-	snap, err := json.Marshal(h.state)
-	h.mu.RUnlock()
-	// Encoding holds up the next events for as long as it takes, and it
-	// takes time in proportion to its bytes (every participant and their
-	// recent command ids). Spacing snapshots by one event per
-	// snapshotBytesPerEvent of the last one keeps that cost per event the
-	// same in a room of 10,000 as in a room of 100, and a restart still
-	// replays no more events than it takes to encode one snapshot.
-	h.snapEvery = min(len(snap)/snapshotBytesPerEvent, maxSnapshotEvery)
-	if err != nil {
-		h.m.cfg.Logger.Error("encoding a snapshot", "session", h.id, "err", err)
-		h.mu.Lock()
-		h.saving = false
-		h.mu.Unlock()
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
-		defer cancel()
-		if err := h.m.store.SaveSnapshot(ctx, h.id, off, snap); err != nil && h.ctx.Err() == nil {
-			h.m.cfg.Logger.Warn("saving a snapshot", "session", h.id, "err", err)
-		}
-		h.mu.Lock()
-		h.saving = false
-		h.mu.Unlock()
-	}()
 }
 
 // waitApplied waits until the replica includes offset.

@@ -1,7 +1,10 @@
 package hub
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -73,8 +76,85 @@ func TestSnapshotsSpaceOutAsTheRoomGrows(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	off, data, _ := store.LoadSnapshot(ctx, "s")
+	if want, _ := json.Marshal(replay(t, store, "s", off)); !bytes.Equal(data, want) {
+		t.Fatalf("the snapshot at %d differs from the log folded afresh", off)
+	}
 	// Every 10 events would be 100 saves.
 	if n := store.saves.Load(); n > 20 {
 		t.Fatalf("%d snapshots for %d events: their spacing did not grow with their size", n, joins)
+	}
+}
+
+// replay is the state after the log's first upTo events, folded afresh.
+func replay(t *testing.T, store eventlog.Store, id string, upTo uint64) *session.State {
+	t.Helper()
+	st := &session.State{}
+	for st.Offset < upTo {
+		evs, err := store.Read(t.Context(), id, st.Offset, 1000)
+		if err != nil || len(evs) == 0 {
+			t.Fatalf("reading the log after %d: %d events, %v", st.Offset, len(evs), err)
+		}
+		for _, e := range evs {
+			if e.Offset <= upTo {
+				st.Apply(e)
+			}
+		}
+	}
+	return st
+}
+
+// The snapshotter's replica is fed batches with holes (batches the hub
+// could not hand over); it reads what it missed from the log, and its
+// snapshot is byte for byte the state folded afresh from the log.
+func TestSnapshotterFillsWhatItMissedFromTheLog(t *testing.T) {
+	ctx := t.Context()
+	store, err := eventlog.OpenEmbedded(eventlog.EmbeddedConfig{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	store.Create(ctx, "s")
+	appendCmd := func(actor string, c session.Command) {
+		t.Helper()
+		if _, err := store.Append(ctx, "s", session.Event{Actor: actor, Cmd: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendCmd("", session.Command{Op: session.OpCreate, Session: "s", Code: "12345678", Title: "Hall"})
+	appendCmd(session.Host, session.Command{ID: "h1", Op: "activity.create",
+		Spec: &session.ActivitySpec{Kind: session.KindPoll, Title: "Q", Options: []string{"a", "b", "c"}}})
+	appendCmd(session.Host, session.Command{ID: "h2", Op: "activity.open", Activity: "a2"})
+	for i := 0; i < 100; i++ {
+		appendCmd("", session.Command{Op: session.OpJoin, Name: "p"})
+	}
+	// Participants are "p" and the offset of their join: p4 to p103.
+	for i := 0; i < 100; i++ {
+		appendCmd("p"+strconv.Itoa(4+i), session.Command{ID: "v", Op: "vote", Activity: "a2", Choices: []int{i % 3}})
+	}
+	all, err := store.Read(ctx, "s", 0, 1000)
+	if err != nil || len(all) != 203 {
+		t.Fatalf("read %d events: %v", len(all), err)
+	}
+
+	s := newHub(NewManager(store, Config{}), "s").snaps
+	for _, batch := range [][]session.Event{all[:10], all[40:41], all[120:150], all[199:203]} {
+		if err := s.apply(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	off, got, err := store.LoadSnapshot(ctx, "s")
+	if err != nil || off != 203 {
+		t.Fatalf("snapshot at %d: %v", off, err)
+	}
+	want, _ := json.Marshal(replay(t, store, "s", off))
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the snapshot differs from the log folded afresh:\n got %.300s\nwant %.300s", got, want)
+	}
+	if s.every.Load() != int64(len(got)/snapshotBytesPerEvent) {
+		t.Fatalf("spacing %d for a snapshot of %d bytes", s.every.Load(), len(got))
 	}
 }
