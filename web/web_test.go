@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -562,4 +565,114 @@ func TestMetricsCountAndTimeCommands(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+}
+
+// A phone that stops reading (its socket's buffers full) is closed once a
+// write to it outlasts the write timeout, and counted; the phones that
+// read go on getting every push meanwhile.
+func TestPhoneThatStopsReadingIsClosed(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := newTestServer(t, func(w *Config, h *hub.Config) {
+		h.Metrics = hub.NewMetrics(reg)
+		w.Gatherer = reg
+		h.WriteTimeout = 300 * time.Millisecond
+		h.CommandRate, h.CommandBurst = 1000, 1000
+	})
+	sess := s.create(t, "Hall")
+	host := s.connect(t, sess.FacilitatorKey)
+	ack := host.cmd("activity.create", map[string]any{"activity": map[string]any{"kind": "qa", "title": "Questions"}})
+	qa := ack["activity"].(string)
+	for _, op := range []string{"activity.present", "activity.open"} {
+		if a := host.cmd(op, map[string]any{"activity": qa}); a["type"] != "ack" {
+			t.Fatalf("%s: %v", op, a)
+		}
+	}
+	reader := s.connect(t, s.join(t, sess.Code))
+	// The stuck phone: a receive buffer of a few KiB that it never reads.
+	small := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	stuck, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/ws", &websocket.DialOptions{
+		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: small.DialContext}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.CloseNow()
+	hello, _ := json.Marshal(map[string]any{"type": "hello", "token": s.join(t, sess.Code), "since": 0})
+	if err := stuck.Write(ctx, websocket.MessageText, hello); err != nil {
+		t.Fatal(err)
+	}
+
+	gauges := func() string {
+		_, body := s.get(t, "/metrics", "")
+		var out []string
+		for _, l := range strings.Split(string(body), "\n") {
+			if strings.HasPrefix(l, `townhall_connections{role="attendee"}`) || strings.HasPrefix(l, "townhall_slow_clients_closed_total") {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, "; ")
+	}
+	slowClosed := func() bool {
+		_, body := s.get(t, "/metrics", "")
+		return strings.Contains(string(body), "townhall_slow_clients_closed_total 1\n")
+	}
+	// A full board (200 questions of 280 characters) is a push of about
+	// 66 KB, and every upvote changes it: a push per tick to every phone,
+	// until the stuck phone's socket, several MB of buffers on this side,
+	// is full and a write to it outlasts the timeout.
+	long := strings.Repeat("How will the budget for the districts be shared? ", 6)
+	var entries []string
+	for i := 0; i < 200; i++ {
+		a := reader.cmd("qa.ask", map[string]any{"activity": qa, "text": fmt.Sprint(i, " ", long)[:280]})
+		if a["type"] != "ack" {
+			t.Fatalf("ask %d: %v", i, a)
+		}
+		entries = append(entries, a["entry"].(string))
+	}
+	changes := 0
+	for ; changes < 5000 && (changes%50 != 0 || !slowClosed()); changes++ {
+		if a := reader.cmd("qa.upvote", map[string]any{"activity": qa, "entry": entries[changes%len(entries)]}); a["type"] != "ack" {
+			t.Fatalf("upvote %d: %v", changes, a)
+		}
+	}
+	// The reading phone's upvotes toggled each entry in turn.
+	want := 0
+	for i := range entries {
+		want += (changes/len(entries) + btoi(i < changes%len(entries))) % 2
+	}
+	if !slowClosed() {
+		t.Fatalf("after %d changes the stuck phone was not closed: %s", changes, gauges())
+	}
+	eventually(t, "the stuck phone to be gone", func() bool {
+		_, body := s.get(t, "/metrics", "")
+		return strings.Contains(string(body), `townhall_connections{role="attendee"} 1`+"\n")
+	})
+	reader.waitFor(fmt.Sprint("the board with ", want, " upvotes on the reading phone"), func(m map[string]any) bool {
+		a, _ := m["activity"].(map[string]any)
+		list, _ := a["entries"].([]any)
+		votes := 0
+		for _, e := range list {
+			n, _ := e.(map[string]any)["votes"].(float64)
+			votes += int(n)
+		}
+		return m["type"] == "activity" && len(list) == len(entries) && votes == want
+	})
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
