@@ -228,7 +228,10 @@ func (c *Conn) write(frame []byte, timeout time.Duration, m *Metrics) error {
 	err := c.ws.Write(context.Background(), websocket.MessageText, frame)
 	c.timer.Stop()
 	if err != nil {
-		if c.expired.Load() && c.ctx.Err() == nil && m != nil {
+		// Only the watchdog sets expired. Whether ctx has ended by now says
+		// nothing: closing the socket also ends the read loop, which
+		// cancels ctx, and that may well happen before this line.
+		if c.expired.Load() && m != nil {
 			m.SlowClosed.Inc()
 		}
 		return err
