@@ -123,6 +123,11 @@ func (s *snapshotter) catchUp(ctx context.Context, upTo uint64) error {
 }
 
 func (s *snapshotter) save(ctx context.Context) error {
+	if s.h.brokenErr() != nil {
+		// The log was replaced under this instance: a snapshot of the old
+		// history must not land beside the new one.
+		return nil
+	}
 	// Everything the hub handed over so far goes in.
 	for drained := false; !drained; {
 		select {
