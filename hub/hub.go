@@ -457,12 +457,17 @@ func youFrame(a *session.Activity, participant string) []byte {
 	return frame(m)
 }
 
-// pushLoop runs the two ticks: live (facilitators, displays) and attendees.
+// pushLoop runs the two ticks, live (facilitators, displays) and
+// attendees, and the sweep of writes past their deadline.
 func (h *Hub) pushLoop() {
 	live := time.NewTicker(h.m.cfg.LiveInterval)
 	defer live.Stop()
 	att := time.NewTicker(h.m.cfg.AttendeeInterval)
 	defer att.Stop()
+	// A write is closed between WriteTimeout and a quarter more after it
+	// began (at most a second more).
+	sweep := time.NewTicker(min(max(h.m.cfg.WriteTimeout/4, 10*time.Millisecond), time.Second))
+	defer sweep.Stop()
 	for {
 		select {
 		case <-h.ctx.Done():
@@ -471,7 +476,29 @@ func (h *Hub) pushLoop() {
 			h.tick(false)
 		case <-att.C:
 			h.tick(true)
+		case <-sweep.C:
+			h.sweepWrites()
 		}
+	}
+}
+
+// sweepWrites closes the sockets of writes that began more than
+// WriteTimeout ago: clients that stopped reading. It reads one atomic per
+// connection, a few times a second.
+func (h *Hub) sweepWrites() {
+	since := monoNow() - int64(h.m.cfg.WriteTimeout)
+	var late []*Conn
+	h.mu.RLock()
+	for _, set := range h.conns {
+		for c := range set {
+			if s := c.writeSince.Load(); s != 0 && s <= since {
+				late = append(late, c)
+			}
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range late {
+		c.expire(since)
 	}
 }
 
