@@ -97,31 +97,39 @@ func TestEmbeddedReadsSnapshotsOfOlderStores(t *testing.T) {
 	}
 	defer s.Close()
 	s.Create(ctx, "s")
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions).Bucket([]byte("s"))
-		if err := b.Put(kSnap, []byte("old")); err != nil {
-			return err
+	// putOldLayout writes a snapshot where an older binary would.
+	putOldLayout := func(off uint64, state string) {
+		t.Helper()
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bSessions).Bucket([]byte("s"))
+			if err := b.Put(kSnap, []byte(state)); err != nil {
+				return err
+			}
+			return b.Put(kSnapOff, u64(off))
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return b.Put(kSnapOff, u64(5))
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if off, got, err := s.LoadSnapshot(ctx, "s"); err != nil || off != 5 || string(got) != "old" {
-		t.Fatalf("old layout: %d %q %v", off, got, err)
+	want := func(what string, off uint64, state string) {
+		t.Helper()
+		if gotOff, got, err := s.LoadSnapshot(ctx, "s"); err != nil || gotOff != off || string(got) != state {
+			t.Fatalf("%s: %d %q %v; want %d %q", what, gotOff, got, err, off, state)
+		}
 	}
-	if err := s.SaveSnapshot(ctx, "s", 4, []byte("older")); err != nil {
-		t.Fatal(err)
+	save := func(off uint64, state string) {
+		t.Helper()
+		if err := s.SaveSnapshot(ctx, "s", off, []byte(state)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if off, got, _ := s.LoadSnapshot(ctx, "s"); off != 5 || string(got) != "old" {
-		t.Fatalf("an older snapshot replaced a newer one: %d %q", off, got)
-	}
-	if err := s.SaveSnapshot(ctx, "s", 9, []byte("new")); err != nil {
-		t.Fatal(err)
-	}
-	if off, got, _ := s.LoadSnapshot(ctx, "s"); off != 9 || string(got) != "new" {
-		t.Fatalf("after save: %d %q", off, got)
-	}
+
+	putOldLayout(5, "old")
+	want("old layout", 5, "old")
+	save(4, "older")
+	want("an older snapshot saved after it", 5, "old")
+	save(9, "new")
+	want("after save", 9, "new")
 	s.db.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bSessions).Bucket([]byte("s")); b.Get(kSnap) != nil || b.Get(kSnapOff) != nil {
 			t.Error("the old snapshot keys are still beside the last offset")
@@ -130,23 +138,8 @@ func TestEmbeddedReadsSnapshotsOfOlderStores(t *testing.T) {
 	})
 	// An older binary run on the store since writes beside the last offset
 	// again: the newer of the two is the snapshot.
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions).Bucket([]byte("s"))
-		if err := b.Put(kSnap, []byte("downgraded")); err != nil {
-			return err
-		}
-		return b.Put(kSnapOff, u64(12))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if off, got, _ := s.LoadSnapshot(ctx, "s"); off != 12 || string(got) != "downgraded" {
-		t.Fatalf("after a downgrade: %d %q", off, got)
-	}
-	if err := s.SaveSnapshot(ctx, "s", 11, []byte("stale")); err != nil {
-		t.Fatal(err)
-	}
-	if off, got, _ := s.LoadSnapshot(ctx, "s"); off != 12 || string(got) != "downgraded" {
-		t.Fatalf("an older snapshot replaced the downgraded one: %d %q", off, got)
-	}
+	putOldLayout(12, "downgraded")
+	want("after a downgrade", 12, "downgraded")
+	save(11, "stale")
+	want("an older snapshot saved after a downgrade", 12, "downgraded")
 }
