@@ -1,22 +1,29 @@
 package session
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/townhall/townhall/protocol"
+)
 
 // ErrMalformed is returned for a message that is not the JSON it must be.
 var ErrMalformed = errors.New("malformed message")
 
-// Protocol error codes (PROTOCOL.md).
+// Protocol error codes, defined once in package protocol.
 const (
-	CodeBadRequest     = "bad_request"
-	CodeUnauthorized   = "unauthorized"
-	CodeForbidden      = "forbidden"
-	CodeNotFound       = "not_found"
-	CodeRateLimited    = "rate_limited"
-	CodeTooLarge       = "too_large"
-	CodeActivityClosed = "activity_closed"
-	CodeInvalidChoice  = "invalid_choice"
-	CodeSessionEnded   = "session_ended"
-	CodeInternal       = "internal"
+	CodeBadRequest     = protocol.CodeBadRequest
+	CodeUnauthorized   = protocol.CodeUnauthorized
+	CodeForbidden      = protocol.CodeForbidden
+	CodeNotFound       = protocol.CodeNotFound
+	CodeRateLimited    = protocol.CodeRateLimited
+	CodeTooLarge       = protocol.CodeTooLarge
+	CodeActivityClosed = protocol.CodeActivityClosed
+	CodeInvalidChoice  = protocol.CodeInvalidChoice
+	CodeSessionEnded   = protocol.CodeSessionEnded
+	CodeInternal       = protocol.CodeInternal
+	CodeUnavailable    = protocol.CodeUnavailable
+	CodeConflict       = protocol.CodeConflict
+	CodeLimitReached   = protocol.CodeLimitReached
 )
 
 // Error is a command refused by the checks or by the reducer. It is part of
