@@ -2,11 +2,13 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/townhall/townhall/protocol"
 	"github.com/townhall/townhall/session"
 )
 
@@ -34,28 +36,29 @@ type Hub struct {
 	broken error
 	// conns holds the connections by audience (liveAudience: facilitators
 	// and displays; attendeeAudience: phones), each with its own tick.
-	conns [2]map[*Conn]struct{}
-	// fresh holds, per audience, the connections registered since that
-	// audience's last tick: their welcome may be newer than the last push,
-	// so the next tick sends them every changed view even when it equals
-	// what the others were last sent. register and unregister change it
-	// under the write lock; tick takes it under the read lock (tick runs
-	// on one goroutine).
-	fresh     [2]map[*Conn]struct{}
+	conns     [2]map[*Conn]struct{}
 	byPart    map[string][]*Conn
 	appliedCh chan struct{} // closed and replaced whenever events are applied
 	sinceSnap int           // events since the last snapshot was asked for
-	// pushed is the encoded view last pushed per role and key. Only tick
-	// (one goroutine, under mu for reading) reads and writes it.
+
+	// Owned by the push loop's goroutine (tick): no lock, no other reader.
+	//
+	// pushed is the encoded view last pushed per role and key.
 	pushed map[string][]byte
-	// tickConns is the connections a tick queues on, kept between ticks
-	// (tick's goroutine only).
+	// tickConns is the connections a tick queues on, kept between ticks.
 	tickConns []*Conn
+	// presented is the activity attendees were last sent "you" for.
+	presented string
 
 	// dirtyMu guards what changed since the last push, per audience.
 	dirtyMu   sync.Mutex
 	live      dirty // facilitators and displays
 	attendees dirty
+	// fresh holds, per audience, the connections registered since that
+	// audience's last tick: their welcome may be newer than the last push,
+	// so the next tick sends them every changed view even when it equals
+	// what the others were last sent.
+	fresh [2]map[*Conn]struct{}
 }
 
 // Audiences: each has its own push tick and interval.
@@ -108,7 +111,13 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, role session.Role, 
 	c := &Conn{ws: ws, h: h, ctx: ctx, cancel: cancel, role: role, participant: participant}
 	stop := c.startWriting()
 	defer stop()
-	h.register(c)
+	if err := h.register(c); err != nil {
+		h.m.cfg.Metrics.closed(protocol.CloseReasonTooMany)
+		c.closeWith(protocol.CloseReasonTooMany, errFrame("", session.CodeLimitReached,
+			"This phone's link is open in too many tabs or devices at once; close some and try again."))
+		c.writers.Wait()
+		return err
+	}
 	defer h.unregister(c)
 	if met := h.m.cfg.Metrics; met != nil {
 		met.Connections.WithLabelValues(string(role)).Inc()
@@ -123,15 +132,24 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, role session.Role, 
 
 // register adds the connection and queues its welcome, under the write
 // lock so that no tick can queue an older state after it.
-func (h *Hub) register(c *Conn) {
+//
+// It refuses a participant's connection past MaxConnsPerToken: a token
+// shared by a script must not cost the hub thousands of sockets.
+func (h *Hub) register(c *Conn) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if c.participant != "" && len(h.byPart[c.participant]) >= h.m.cfg.MaxConnsPerToken {
+		return ErrTooManyConns
+	}
 	aud := audienceOf(c.role)
 	h.conns[aud][c] = struct{}{}
+	h.dirtyMu.Lock()
 	if h.fresh[aud] == nil {
 		h.fresh[aud] = map[*Conn]struct{}{}
 	}
 	h.fresh[aud][c] = struct{}{}
+	h.dirtyMu.Unlock()
+	c.pingDue.Store(monoNow() + int64(h.m.cfg.PingInterval))
 	if c.participant != "" {
 		h.byPart[c.participant] = append(h.byPart[c.participant], c)
 	}
@@ -146,18 +164,23 @@ func (h *Hub) register(c *Conn) {
 		Now         string              `json:"now"`
 		View        session.SessionView `json:"view"`
 	}{"welcome", c.role, st.ID, c.participant, st.Offset, nowString(), st.View(c.role)}), 1)
-	if c.role == session.Attendee {
-		for _, a := range st.Activities {
-			c.enqueue("y"+a.ID, youFrame(a, c.participant))
-		}
+	// An attendee's own data goes only with the activity its phone shows.
+	if a := st.Activity(st.Presented); a != nil && c.role == session.Attendee {
+		c.enqueue("y"+a.ID, youFrame(a, c.participant))
 	}
+	return nil
 }
+
+// ErrTooManyConns refuses a connection past Config.MaxConnsPerToken.
+var ErrTooManyConns = errors.New("hub: too many connections for one token")
 
 func (h *Hub) unregister(c *Conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.conns[audienceOf(c.role)], c)
+	h.dirtyMu.Lock()
 	delete(h.fresh[audienceOf(c.role)], c)
+	h.dirtyMu.Unlock()
 	if c.participant != "" {
 		list := h.byPart[c.participant]
 		for i, x := range list {
@@ -176,12 +199,12 @@ func (h *Hub) unregister(c *Conn) {
 
 // goAway tells every client to reconnect, then closes it.
 func (h *Hub) goAway() {
-	f := frame(map[string]string{"type": "reconnect", "reason": "server restarting"})
+	f := frame(map[string]string{"type": protocol.TypeReconnect, "reason": "server restarting"})
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, set := range h.conns {
 		for c := range set {
-			c.closeWith(CloseGoingAway, f)
+			c.closeWith(protocol.CloseReasonGoingAway, f)
 		}
 	}
 }

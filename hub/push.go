@@ -94,8 +94,10 @@ func (h *Hub) pushLoop() {
 	att := time.NewTicker(h.m.cfg.AttendeeInterval)
 	defer att.Stop()
 	// A write is closed between WriteTimeout and a quarter more after it
-	// began (at most a second more).
-	sweep := time.NewTicker(min(max(h.m.cfg.WriteTimeout/4, 10*time.Millisecond), time.Second))
+	// began (at most a second more); pings go out at most a quarter of
+	// PingInterval late.
+	cfg := h.m.cfg
+	sweep := time.NewTicker(max(min(cfg.WriteTimeout/4, cfg.PingInterval/4, time.Second), 10*time.Millisecond))
 	defer sweep.Stop()
 	for {
 		select {
@@ -106,28 +108,35 @@ func (h *Hub) pushLoop() {
 		case <-att.C:
 			h.tick(true)
 		case <-sweep.C:
-			h.sweepWrites()
+			h.sweep()
 		}
 	}
 }
 
-// sweepWrites closes the sockets of writes that began more than
-// WriteTimeout ago: clients that stopped reading. It reads one atomic per
-// connection, a few times a second.
-func (h *Hub) sweepWrites() {
-	since := monoNow() - int64(h.m.cfg.WriteTimeout)
-	var late []*Conn
+// sweep closes the sockets of writes that began more than WriteTimeout
+// ago (clients that stopped reading), and starts the pings that are due.
+// It reads two atomics per connection, a few times a second.
+func (h *Hub) sweep() {
+	now := monoNow()
+	since := now - int64(h.m.cfg.WriteTimeout)
+	var late, ping []*Conn
 	h.mu.RLock()
 	for _, set := range h.conns {
 		for c := range set {
 			if s := c.writeSince.Load(); s != 0 && s <= since {
 				late = append(late, c)
 			}
+			if due := c.pingDue.Load(); due <= now && !c.pinging.Load() {
+				ping = append(ping, c)
+			}
 		}
 	}
 	h.mu.RUnlock()
 	for _, c := range late {
 		c.expire(since)
+	}
+	for _, c := range ping {
+		c.startPing(h.m.cfg.PingInterval, h.m.cfg.PongTimeout, h.m.cfg.Metrics)
 	}
 }
 
@@ -153,9 +162,9 @@ func (h *Hub) tick(attendees bool) {
 	} else {
 		d, h.live = h.live, dirty{}
 	}
-	h.dirtyMu.Unlock()
 	fresh := h.fresh[aud]
 	h.fresh[aud] = nil
+	h.dirtyMu.Unlock()
 	if !d.anything {
 		// Nothing changed since the last tick, so a fresh connection's
 		// welcome is what the others were last sent: it is fresh no more.
@@ -230,9 +239,20 @@ func (h *Hub) tick(attendees bool) {
 		frame push
 	}
 	var yous []you
+	// An attendee's own data goes only with the activity its phone shows
+	// (PROTOCOL.md 1.1, "Attendee scope"): when that changes, every phone
+	// gets its own data in the new one.
+	if attendees && st.Presented != h.presented {
+		h.presented = st.Presented
+		if a := st.Activity(st.Presented); a != nil {
+			for p, list := range h.byPart {
+				yous = append(yous, you{append([]*Conn(nil), list...), push{"y" + a.ID, youFrame(a, p)}})
+			}
+		}
+	}
 	for k := range d.you {
 		a := st.Activity(k.activity)
-		if a == nil {
+		if a == nil || k.activity != st.Presented {
 			continue
 		}
 		list := h.byPart[k.participant]

@@ -29,8 +29,8 @@ func (h *Hub) run() {
 		return
 	}
 	defer unsubscribe()
-	go h.pushLoop()
-	go h.snaps.run(h.ctx)
+	h.m.goroutine(h.pushLoop)
+	h.m.goroutine(func() { h.snaps.run(h.ctx) })
 
 	poll := time.NewTicker(h.m.cfg.PollInterval)
 	defer poll.Stop()
