@@ -412,7 +412,9 @@ func TestYouOnlyForThePresented(t *testing.T) {
 		return m["type"] == "you" && m["activity"] == poll && fmt.Sprint(m["choices"]) == "[1]"
 	})
 	late.waitFor("you for the poll", func(m map[string]any) bool { return m["type"] == "you" && m["activity"] == poll })
-	if n := late.count(func(m map[string]any) bool { return m["type"] == "you" && m["activity"] != draft && m["activity"] != poll }); n != 0 {
+	if n := late.count(func(m map[string]any) bool {
+		return m["type"] == "you" && m["activity"] != draft && m["activity"] != poll
+	}); n != 0 {
 		t.Fatalf("%d you messages for other activities", n)
 	}
 }
