@@ -28,6 +28,7 @@ import (
 
 	"github.com/townhall/townhall/eventlog"
 	"github.com/townhall/townhall/hub"
+	"github.com/townhall/townhall/session"
 	"github.com/townhall/townhall/web"
 )
 
@@ -58,6 +59,13 @@ const (
 	envHeaderTimeout    = "TOWNHALL_HEADER_TIMEOUT"
 	envRequestTimeout   = "TOWNHALL_REQUEST_TIMEOUT"
 	envIdleTimeout      = "TOWNHALL_IDLE_TIMEOUT"
+	envMaxQAEntries     = "TOWNHALL_MAX_QA_ENTRIES"
+	envMaxQAPerPerson   = "TOWNHALL_MAX_QA_PER_PARTICIPANT"
+	envMaxActivities    = "TOWNHALL_MAX_ACTIVITIES"
+	envQueueShown       = "TOWNHALL_QUEUE_SHOWN"
+	envMaxConnsPerToken = "TOWNHALL_MAX_SOCKETS_PER_TOKEN"
+	envCommandRate      = "TOWNHALL_COMMAND_RATE"
+	envCommandBurst     = "TOWNHALL_COMMAND_BURST"
 )
 
 func main() {
@@ -70,6 +78,8 @@ type config struct {
 	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel, debugAddr string
 	drain, readyDrain, pingInterval                                                              time.Duration
 	http                                                                                         httpFlags
+	limits                                                                                       session.Limits
+	maxConnsPerToken, commandRate, commandBurst                                                  int
 }
 
 // httpFlags are the limits of the HTTP side (docs/operations.md, "Limits
@@ -138,6 +148,16 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	dur(&h.headerTimeout, "header-timeout", envHeaderTimeout, 10*time.Second, "time to read a request's headers")
 	dur(&h.requestTimeout, "request-timeout", envRequestTimeout, 30*time.Second, "time to read and answer a whole request (websockets are not bound by it)")
 	dur(&h.idleTimeout, "idle-timeout", envIdleTimeout, 120*time.Second, "how long an idle keep-alive connection stays open")
+	// Session caps: every instance of one deployment must have the same,
+	// since every replica judges commands by them (session.Limits).
+	l := &c.limits
+	num(&l.QAEntries, "max-qa-entries", envMaxQAEntries, session.DefaultQAEntries, "entries on one Q&A board")
+	num(&l.QAEntriesPerParticipant, "max-qa-per-participant", envMaxQAPerPerson, session.DefaultQAEntriesPerParticipant, "entries one participant may add to one Q&A board")
+	num(&l.Activities, "max-activities", envMaxActivities, session.DefaultActivities, "activities in one session")
+	num(&l.QueueShown, "queue-shown", envQueueShown, session.DefaultQueueShown, "waiting hands of a queue sent to phones, from the front (consoles and displays get all)")
+	num(&c.maxConnsPerToken, "max-sockets-per-token", envMaxConnsPerToken, 8, "open websockets of one attendee token on one instance")
+	num(&c.commandRate, "command-rate", envCommandRate, 10, "commands per second one connection may send")
+	num(&c.commandBurst, "command-burst", envCommandBurst, 20, "commands one connection may send at once")
 	if envErr != nil {
 		fmt.Fprintln(stderr, "townhall:", envErr)
 		return c, envErr
@@ -145,7 +165,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	for _, bad := range []bool{h.joinFailures <= 0, h.createBurst <= 0, h.maxParticipants <= 0,
+	for _, bad := range []bool{c.limits.QAEntries <= 0, c.limits.QAEntriesPerParticipant <= 0, c.limits.Activities <= 0,
+		c.limits.QueueShown <= 0, c.maxConnsPerToken <= 0, c.commandRate <= 0, c.commandBurst <= 0, h.joinFailures <= 0, h.createBurst <= 0, h.maxParticipants <= 0,
 		h.joinFailureEvery <= 0, h.createEvery <= 0, h.headerTimeout <= 0, h.requestTimeout <= 0, h.idleTimeout <= 0} {
 		if bad {
 			err := errors.New("limits and timeouts must be positive")
@@ -264,7 +285,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg), PingInterval: cfg.pingInterval})
+	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg), PingInterval: cfg.pingInterval,
+		Limits: cfg.limits, MaxConnsPerToken: cfg.maxConnsPerToken,
+		CommandRate: float64(cfg.commandRate), CommandBurst: cfg.commandBurst})
 	var origins []string
 	for _, o := range strings.Split(cfg.origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
