@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -47,6 +48,7 @@ const (
 	envDrain          = "TOWNHALL_DRAIN"
 	envReadyDrain     = "TOWNHALL_READY_DRAIN"
 	envPingInterval   = "TOWNHALL_PING_INTERVAL"
+	envRetention      = "TOWNHALL_RETENTION"
 
 	// Limits and abuse (docs/operations.md).
 	envTrustedProxies   = "TOWNHALL_TRUSTED_PROXIES"
@@ -76,7 +78,7 @@ func main() {
 
 type config struct {
 	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel, debugAddr string
-	drain, readyDrain, pingInterval                                                              time.Duration
+	drain, readyDrain, pingInterval, retention                                                   time.Duration
 	http                                                                                         httpFlags
 	limits                                                                                       session.Limits
 	maxConnsPerToken, commandRate, commandBurst                                                  int
@@ -137,6 +139,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 		"on SIGTERM, how long /readyz answers 503 while the server still serves, so a load balancer stops sending clients")
 	dur(&c.pingInterval, "ping-interval", envPingInterval, 25*time.Second,
 		"how often each websocket is pinged; one that does not answer within 20 s is closed")
+	retention := ""
+	str(&retention, "retention", envRetention, "", "delete sessions that ended longer ago than this, e.g. 720h (default: keep them)")
 	h := &c.http
 	str(&h.trustedProxies, "trusted-proxies", envTrustedProxies, "", "comma-separated CIDRs of the reverse proxies in front; only they may set X-Forwarded-For and X-Forwarded-Proto (default: none)")
 	str(&h.allowedHosts, "allowed-hosts", envAllowedHosts, "", "comma-separated hosts (name, or name:port) whose Host header may build join links when --public-url is not set (default: localhost and the addresses this server listens on)")
@@ -164,6 +168,15 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if retention != "" {
+		d, err := time.ParseDuration(retention)
+		if err != nil || d <= 0 {
+			err := fmt.Errorf("--retention %q: want a positive duration like 720h", retention)
+			fmt.Fprintln(stderr, "townhall:", err)
+			return c, err
+		}
+		c.retention = d
 	}
 	for _, bad := range []bool{c.limits.QAEntries <= 0, c.limits.QAEntriesPerParticipant <= 0, c.limits.Activities <= 0,
 		c.limits.QueueShown <= 0, c.maxConnsPerToken <= 0, c.commandRate <= 0, c.commandBurst <= 0, h.joinFailures <= 0, h.createBurst <= 0, h.maxParticipants <= 0,
@@ -350,6 +363,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	case err := <-errs:
 		return err
 	}
+	// Background work ends before the store closes (deferred earlier).
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	if cfg.retention > 0 {
+		bg.Go(func() { retain(ctx, hubs, cfg.retention, log) })
+	}
+
 	// The load balancer's health check sees 503 first, while this instance
 	// still serves whoever it sends meanwhile; then clients are told to
 	// reconnect, and find another instance.
@@ -369,6 +389,27 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		metricsSrv.Shutdown(dctx)
 	}
 	return nil
+}
+
+// retain deletes the sessions that ended longer ago than retention, at
+// start and then every hour (every instance sweeps; a session deleted
+// twice is deleted once).
+func retain(ctx context.Context, hubs *hub.Manager, retention time.Duration, log *slog.Logger) {
+	every := min(time.Hour, retention)
+	for {
+		n, err := hubs.DeleteEnded(ctx, time.Now().Add(-retention))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("retention sweep", "err", err)
+		}
+		if n > 0 {
+			log.Info("audit: sessions deleted by retention", "count", n, "retention", retention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
 }
 
 func storeName(cfg config) string {
