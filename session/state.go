@@ -242,6 +242,12 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		if e.Actor != "" {
 			return Result{}, Change{}, errorf(CodeForbidden, "Joining is not a command.")
 		}
+		// A join appended after session.end (one that raced it, from any
+		// instance) changes nothing: the record of an ended session is
+		// final.
+		if s.Ended {
+			return Result{}, Change{}, errorf(CodeSessionEnded, "The session has ended.")
+		}
 		if !dry {
 			s.Participants["p"+strconv.FormatUint(e.Offset, 10)] = &Participant{Name: c.Name, Constituency: c.Constituency}
 		}
