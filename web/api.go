@@ -157,7 +157,7 @@ func (s *Server) createSession(c echo.Context) error {
 			return storeError(err)
 		}
 	}
-	ev := session.Event{Cmd: session.Command{Op: session.OpCreate, Session: id, Code: code, Title: title}}
+	ev := session.Event{Cmd: session.Command{Op: session.OpCreate, Session: id, Code: code, Title: title, Rules: session.CurrentRules}}
 	if _, err := s.cfg.Store.Append(ctx, id, ev); err != nil {
 		return storeError(err)
 	}
