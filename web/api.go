@@ -131,7 +131,8 @@ func normalizeCode(code string) (string, bool) {
 	return b.String(), b.Len() == 8
 }
 
-func (s *Server) join(c echo.Context) error {
+func (s *Server) join(c echo.Context) (err error) {
+	defer s.countJoin(&err)
 	ip := c.RealIP()
 	if wait := s.joins.blocked(ip); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
