@@ -126,10 +126,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	defer opened.Close()
+	reg := prometheus.NewRegistry()
+	measured := eventlog.Measure(opened, eventlog.NewStoreMetrics(reg))
+	defer measured.Close()
 	// Readiness also follows appends: a store that pings but cannot write
 	// (a full disk) takes the instance out of the load balancer.
-	store := eventlog.Watch(opened)
+	store := eventlog.Watch(measured)
 
 	proposed := make([]byte, 32)
 	rand.Read(proposed)
@@ -140,7 +142,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		}
 	}
 
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg), PingInterval: cfg.pingInterval})
 	var origins []string
@@ -154,6 +155,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		AllowedOrigins: origins, CreateToken: cfg.createToken, Gatherer: reg,
 		MetricsElsewhere: cfg.metricsAddr != "" && cfg.metricsAddr != cfg.addr, Logger: log,
 	})
+	reg.MustRegister(srv.ReadyGauge())
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
