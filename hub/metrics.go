@@ -79,6 +79,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.Connections.WithLabelValues(string(r))
 	}
 	for _, r := range []string{"ok", protocol.CodeNotFound, protocol.CodeRateLimited, protocol.CodeBadRequest,
+		protocol.CodeUnsupportedMediaType, protocol.CodeSessionEnded, protocol.CodeLimitReached,
 		protocol.CodeInternal, protocol.CodeUnavailable} {
 		m.Joins.WithLabelValues(r)
 	}

@@ -46,8 +46,8 @@ func TestMetricsSeriesFromStart(t *testing.T) {
 			t.Fatalf("%s connections = %v", role, v)
 		}
 	}
-	if n := testutil.CollectAndCount(m.Joins); n != 6 {
-		t.Fatalf("%d join series before any join, want 6", n)
+	if n := testutil.CollectAndCount(m.Joins); n != 9 {
+		t.Fatalf("%d join series before any join, want 9", n)
 	}
 	if n := testutil.CollectAndCount(m.Lag) + testutil.CollectAndCount(m.Gaps); n != 2 {
 		t.Fatalf("lag and gaps: %d series, want 2", n)
