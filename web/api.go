@@ -193,7 +193,8 @@ func normalizeCode(code string) (string, bool) {
 // the phones that scanned the QR code get in while someone at the same
 // address guesses, and the guesser cannot tell a right code from a wrong
 // one by adding a made-up key.
-func (s *Server) join(c echo.Context) error {
+func (s *Server) join(c echo.Context) (err error) {
+	defer s.countJoin(&err)
 	var req struct {
 		Code         string `json:"code"`
 		Key          string `json:"key"`
