@@ -1,7 +1,7 @@
 // attendee.js: the phone page at /j/<code>. It joins the session (or reuses
 // the token kept for this code), keeps one connection, and shows the activity
 // the facilitator presents: a poll, a word cloud, Q&A or the speaker queue.
-import { connect } from "/static/js/conn.js";
+import { connect, CODE, ACTION } from "/static/js/conn.js";
 import { initI18n, t, lang, languageSwitcher } from "/static/js/i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,7 +23,6 @@ const RETRY_AFTER = "Retry-After";
 let conn = null;
 let session = null;
 let you = {};
-let rejoined = false;
 let screen = null; // {key, make, c: component}
 let alertTimer = 0;
 // Per activity: text typed but not sent, and the chosen Q&A order, kept
@@ -74,8 +73,15 @@ function codePoints(s) {
   return Array.from(s).length;
 }
 
+// Codes whose server message says what exactly was refused (which cap,
+// which field): the phone shows that reason, after a translated lead-in.
+const DETAILED = new Set([CODE.LIMIT_REACHED, CODE.BAD_REQUEST, CODE.FORBIDDEN, CODE.INVALID_CHOICE, CODE.CONFLICT, CODE.TOO_LARGE]);
+
 function errText(err) {
-  switch (err && err.code) {
+  const code = err && err.code;
+  const message = err && typeof err.message === "string" ? err.message.trim() : "";
+  if (DETAILED.has(code) && message) return t("err.reason", { reason: message });
+  switch (code) {
     case "bad_request":
       return t("err.bad_request");
     case "unauthorized":
@@ -94,8 +100,16 @@ function errText(err) {
       return t("err.invalid_choice");
     case "session_ended":
       return t("err.session_ended");
+    case CODE.UNAVAILABLE:
+      return t("err.unavailable");
+    case CODE.LIMIT_REACHED:
+      return t("err.limit_reached");
+    case CODE.CONFLICT:
+      return t("err.conflict");
+    case CODE.OFFLINE:
+      return t("net.offline");
     default:
-      return t("err.internal");
+      return message ? t("err.reason", { reason: message }) : t("err.internal");
   }
 }
 
@@ -1032,8 +1046,37 @@ async function join() {
   return body.token;
 }
 
-function onStatus(s) {
-  setText(netEl, s === "offline" ? t("net.offline") : "");
+let netInfo = {};
+function onStatus(s, info) {
+  if (info) netInfo = info;
+  let text = "";
+  if (s === "offline") {
+    // A link that stopped for good is said by the screen, not as "reconnecting".
+    if (netInfo.action === ACTION.STOP) text = "";
+    else if (netInfo.action === ACTION.RECONNECT_AFTER_5S) text = t("net.flood");
+    else text = t("net.offline");
+  }
+  setText(netEl, text);
+}
+
+// joinAgainButton is offered when the server says this phone's token is
+// definitely not valid (a deleted session, another deployment's token). The
+// token stays stored until it is pressed: joining as a new participant is
+// the person's choice, never the page's.
+function joinAgainButton() {
+  return h("button", {
+    type: "button",
+    class: "btn wide",
+    text: t("invalid.join"),
+    onclick: async () => {
+      store(TOKEN_KEY, null);
+      const tok = await join();
+      if (tok) {
+        loading("loading");
+        open(tok);
+      }
+    },
+  });
 }
 
 function show() {
@@ -1074,20 +1117,17 @@ function open(token) {
       show();
     },
     onStatus,
-    async onFatal() {
-      // The server no longer knows this token (a reset server, say): join
-      // again once, as a new participant.
-      store(TOKEN_KEY, null);
+    onFatal(msg) {
       session = null;
       conn = null;
-      if (!rejoined) {
-        rejoined = true;
-        const tok = await join();
-        if (tok) open(tok);
+      const code = msg && msg.code;
+      if (code === CODE.UNAUTHORIZED || code === CODE.NOT_FOUND) {
+        errorScreen("invalid", "invalid.title", "invalid.body", joinAgainButton);
         return;
       }
-      onStatus("online");
-      setScreen("fatal", messageScreen("fatal.title", "fatal.body", retryButton));
+      // Stopped for another reason (no hello in time, a normal close): the
+      // token may well be fine, so trying again uses it.
+      errorScreen("fatal", "fatal.title", "fatal.body", retryButton);
     },
   });
 }
