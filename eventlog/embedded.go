@@ -490,6 +490,19 @@ func (s *Embedded) Ready(ctx context.Context) error {
 	return nil
 }
 
+var kProbe = []byte("probe")
+
+// ProbeWrite implements WriteProber: a committed write of the store's
+// config bucket, as an append's commit would be.
+func (s *Embedded) ProbeWrite(ctx context.Context) error {
+	if err := s.Ready(ctx); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bConfig).Put(kProbe, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	})
+}
+
 // Close commits what is queued, ends every subscription and closes the file.
 func (s *Embedded) Close() error {
 	s.mu.Lock()

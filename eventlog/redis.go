@@ -527,6 +527,17 @@ func (r *Redis) Ready(ctx context.Context) error {
 	return nil
 }
 
+// ProbeWrite implements WriteProber: a write Redis refuses when it is out
+// of memory or read-only, as it would refuse an append.
+func (r *Redis) ProbeWrite(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	if err := r.client.Set(ctx, "th:probe", time.Now().UTC().Format(time.RFC3339Nano), time.Minute).Err(); err != nil {
+		return r.fail("probe", err)
+	}
+	return nil
+}
+
 // Subscribe implements Log. The first local subscriber of a session
 // subscribes its channel and waits, up to SubscribeTimeout, for Redis to
 // confirm it, so that every event appended after Subscribe returns is

@@ -3,12 +3,14 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"strconv"
+	"errors"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/townhall/townhall/protocol"
 	"github.com/townhall/townhall/session"
 )
 
@@ -30,7 +32,12 @@ type ackMsg struct {
 }
 
 func errFrame(id, code, msg string) []byte {
-	return frame(ErrorMsg{Type: "error", ID: id, Code: code, Message: msg})
+	return frame(ErrorMsg{Type: protocol.TypeError, ID: id, Code: code, Message: msg})
+}
+
+type pongMsg struct {
+	Type string `json:"type"`
+	Now  string `json:"now"`
 }
 
 // readLoop reads the client's messages until the connection ends.
@@ -44,6 +51,12 @@ func (h *Hub) readLoop(ctx context.Context, c *Conn) error {
 			h.answer(c, errFrame("", session.CodeBadRequest, "Messages are JSON text frames."))
 			continue
 		}
+		if !utf8.Valid(data) {
+			// The websocket library does not check text frames.
+			h.m.cfg.Metrics.closed(protocol.CloseReasonInvalidUTF8)
+			c.closeNow(protocol.CloseReasonInvalidUTF8)
+			return errInvalidUTF8
+		}
 		var env struct {
 			Type string `json:"type"`
 			ID   string `json:"id"`
@@ -53,25 +66,65 @@ func (h *Hub) readLoop(ctx context.Context, c *Conn) error {
 			continue
 		}
 		switch env.Type {
-		case "cmd":
+		case protocol.TypeCmd:
 			start := time.Now()
 			h.answer(c, h.command(ctx, c, data, env.ID))
 			if m := h.m.cfg.Metrics; m != nil {
 				m.CommandTime.Observe(time.Since(start).Seconds())
 			}
-		case "hello":
+		case protocol.TypeHello:
 			// A repeated hello changes nothing: the connection is set up.
-		case "ping":
-			h.answer(c, []byte(`{"type":"pong"}`))
+		case protocol.TypePing:
+			// One ping a second is free: pages send one after 20 s of
+			// silence. Faster ones count as commands.
+			now := time.Now()
+			if now.Sub(c.lastPing) < time.Second && !h.allow(c) {
+				h.answer(c, errFrame("", session.CodeRateLimited, "Too many pings: slow down."))
+				continue
+			}
+			c.lastPing = now
+			h.answer(c, frame(pongMsg{protocol.TypePong, nowString()}))
 		default:
-			h.answer(c, errFrame(env.ID, session.CodeBadRequest, "Unknown message type \""+env.Type+"\"."))
+			h.answer(c, errFrame(echoID(env.ID), session.CodeBadRequest, "Unknown message type."))
 		}
 	}
 }
 
+var errInvalidUTF8 = errors.New("hub: a text frame that is not UTF-8")
+
+// allow spends one of the connection's command tokens. A connection that
+// keeps sending faster than allowed, past a budget of refusals, is closed
+// with CloseFlooding: its refusals would otherwise cost as much as the
+// commands.
+func (h *Hub) allow(c *Conn) bool {
+	if c.limiter == nil {
+		c.limiter = rate.NewLimiter(rate.Limit(h.m.cfg.CommandRate), h.m.cfg.CommandBurst)
+		// Refusals refill at half the command rate: a client sending at
+		// twice the allowed rate is closed after about refusalBudget/5 s
+		// at the defaults, one that bursts now and then never is.
+		c.refusals = rate.NewLimiter(rate.Limit(h.m.cfg.CommandRate/2), refusalBudget)
+	}
+	if c.limiter.Allow() {
+		return true
+	}
+	if !c.refusals.Allow() {
+		if c.closeWith(protocol.CloseReasonFlooding, nil) {
+			h.m.cfg.Metrics.closed(protocol.CloseReasonFlooding)
+		}
+	}
+	return false
+}
+
+// refusalBudget is how many commands over the rate a connection may send
+// before it is closed for flooding.
+const refusalBudget = 50
+
 func (h *Hub) answer(c *Conn, f []byte) {
 	if !c.reply(f, h.m.cfg.MaxReplies) {
-		c.closeWith(CloseFlooding, nil)
+		// It sends faster than it reads its answers.
+		if c.closeWith(protocol.CloseReasonFlooding, nil) {
+			h.m.cfg.Metrics.closed(protocol.CloseReasonFlooding)
+		}
 	}
 }
 
@@ -83,7 +136,7 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 	cmd, err := session.ParseCommand(data)
 	if err != nil {
 		h.m.cfg.Metrics.command("unknown", session.CodeBadRequest)
-		return errFrame(rawID, session.CodeBadRequest, "The command is not valid: "+err.Error())
+		return errFrame(echoID(rawID), session.CodeBadRequest, "The command is not valid: "+err.Error())
 	}
 	op := cmd.Op
 	if !session.KnownOp(op) {
@@ -91,12 +144,9 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 	}
 	reject := func(code, msg string) []byte {
 		h.m.cfg.Metrics.command(op, code)
-		return errFrame(cmd.ID, code, msg)
+		return errFrame(echoID(cmd.ID), code, msg)
 	}
-	if c.limiter == nil {
-		c.limiter = rate.NewLimiter(rate.Limit(h.m.cfg.CommandRate), h.m.cfg.CommandBurst)
-	}
-	if !c.limiter.Allow() {
+	if !h.allow(c) {
 		return reject(session.CodeRateLimited, "Too many commands: slow down.")
 	}
 	if c.role == session.Display {
@@ -107,9 +157,12 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 		actor = c.participant
 	}
 	id := cmd.ID
-	if id == "" {
-		// Without an id the answer is found by one made up here.
-		cmd.ID = "~" + strconv.FormatUint(h.m.anonIDs.Add(1), 36)
+	if !protocol.ValidID(id) {
+		// A command's id is how its answer is found again after a
+		// reconnect; the server never makes one up (a made-up id could
+		// name another command after a restart).
+		h.m.cfg.Metrics.command(op, session.CodeBadRequest)
+		return errFrame(echoID(id), session.CodeBadRequest, "Every command needs an \"id\" of 1 to 64 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'.")
 	}
 	if !h.m.begin() {
 		return h.retryable(op, id, "The server is restarting: send again.")
@@ -156,9 +209,20 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 	return h.result(op, id, res)
 }
 
+// echoID is the id to name in an answer: an invalid one is not echoed
+// (it may be kilobytes long).
+func echoID(id string) string {
+	if protocol.ValidID(id) {
+		return id
+	}
+	return ""
+}
+
+// retryable answers a failure that may pass: the client sends the same
+// id again later.
 func (h *Hub) retryable(op, id, msg string) []byte {
-	h.m.cfg.Metrics.command(op, session.CodeInternal)
-	return frame(ErrorMsg{Type: "error", ID: id, Code: session.CodeInternal, Message: msg, Retryable: true})
+	h.m.cfg.Metrics.command(op, session.CodeUnavailable)
+	return frame(ErrorMsg{Type: protocol.TypeError, ID: id, Code: session.CodeUnavailable, Message: msg, Retryable: true})
 }
 
 func (h *Hub) result(op, id string, res session.Result) []byte {
@@ -167,5 +231,5 @@ func (h *Hub) result(op, id string, res session.Result) []byte {
 		return errFrame(id, res.Err.Code, res.Err.Message)
 	}
 	h.m.cfg.Metrics.command(op, "ok")
-	return frame(ackMsg{Type: "ack", ID: id, Activity: res.Activity, Entry: res.Entry, Hand: res.Hand})
+	return frame(ackMsg{Type: protocol.TypeAck, ID: id, Activity: res.Activity, Entry: res.Entry, Hand: res.Hand})
 }

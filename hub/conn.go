@@ -9,21 +9,8 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/townhall/townhall/protocol"
 	"github.com/townhall/townhall/session"
-)
-
-// CloseReason is a websocket close status with its reason.
-type CloseReason struct {
-	Status websocket.StatusCode
-	Reason string
-}
-
-// Close reasons the hub uses.
-var (
-	CloseSlow      = CloseReason{websocket.StatusTryAgainLater, "too slow to keep up"}
-	CloseGoingAway = CloseReason{websocket.StatusGoingAway, "server going away"}
-	CloseFlooding  = CloseReason{websocket.StatusPolicyViolation, "too many commands without reading answers"}
-	CloseNoSession = CloseReason{websocket.StatusGoingAway, "session closed"}
 )
 
 // push is a frame waiting to be written. A later push with the same key
@@ -45,7 +32,16 @@ type Conn struct {
 	cancel      context.CancelFunc
 	role        session.Role
 	participant string
-	limiter     *rate.Limiter // made on the first command; the read loop's own
+	// The read loop's own: made on the first command.
+	limiter  *rate.Limiter // commands
+	refusals *rate.Limiter // commands refused by limiter, before a flood close
+	lastPing time.Time     // the last "ping" message answered for free
+
+	// Liveness: the hub's sweep pings a connection every PingInterval; a
+	// ping goroutine waits for the pong and closes a connection that does
+	// not answer within PongTimeout.
+	pingDue atomic.Int64 // monoNow after which the next ping is due
+	pinging atomic.Bool  // a ping waits for its pong
 
 	// The write deadline: a write records when it began, and the hub's
 	// sweep (Hub.sweepWrites) closes the socket of a write older than
@@ -62,7 +58,7 @@ type Conn struct {
 	mu      sync.Mutex
 	pushes  []push   // coalesced by key
 	replies [][]byte // acks and errors, in order, bounded
-	closing *CloseReason
+	closing *protocol.CloseReason
 	writing bool // the writer goroutine runs
 	ended   bool // the connection is over: no writer starts again
 	writers sync.WaitGroup
@@ -125,9 +121,11 @@ func (c *Conn) reply(frame []byte, max int) bool {
 }
 
 // closeWith asks the writer to flush what is queued, then close.
-func (c *Conn) closeWith(r CloseReason, last []byte) {
+// It reports whether this is the first close asked for.
+func (c *Conn) closeWith(r protocol.CloseReason, last []byte) bool {
 	c.mu.Lock()
-	if c.closing == nil {
+	first := c.closing == nil
+	if first {
 		c.closing = &r
 		if last != nil {
 			c.replies = append(c.replies, last)
@@ -135,11 +133,12 @@ func (c *Conn) closeWith(r CloseReason, last []byte) {
 	}
 	c.startLocked()
 	c.mu.Unlock()
+	return first
 }
 
 // next takes the next frame to write: replies first, in order, then
 // pushes. It reports false, and the writer stops, when nothing is queued.
-func (c *Conn) next() (frame []byte, closing *CloseReason, ok bool) {
+func (c *Conn) next() (frame []byte, closing *protocol.CloseReason, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n := len(c.replies); n > 0 {
@@ -176,7 +175,7 @@ func (c *Conn) writeQueued() {
 			return
 		}
 		if closing != nil {
-			c.ws.Close(closing.Status, closing.Reason)
+			c.ws.Close(websocket.StatusCode(closing.Status), closing.Reason)
 			c.cancel()
 			return
 		}
@@ -188,6 +187,57 @@ func (c *Conn) writeQueued() {
 			return
 		}
 	}
+}
+
+// closeNow closes the connection with r without waiting for queued
+// frames or a writer: the close frame is tried for a second at most, and
+// the socket is closed whatever happens to it.
+func (c *Conn) closeNow(r protocol.CloseReason) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.ws.Close(websocket.StatusCode(r.Status), r.Reason)
+	}()
+	t := time.NewTimer(time.Second)
+	select {
+	case <-done:
+	case <-t.C:
+	}
+	t.Stop()
+	c.ws.CloseNow()
+	c.cancel()
+	<-done // CloseNow makes the close handshake fail at once
+}
+
+// ping sends a websocket ping and waits for its pong; a connection that
+// does not answer in time is closed. It runs on a goroutine of its own,
+// counted in c.writers so that Serve waits for it.
+func (c *Conn) ping(interval, timeout time.Duration, m *Metrics) {
+	defer c.writers.Done()
+	ctx, cancel := context.WithTimeout(c.ctx, timeout)
+	err := c.ws.Ping(ctx)
+	cancel()
+	if err != nil {
+		// pinging stays set: no further ping starts on this connection.
+		if c.ctx.Err() == nil {
+			m.closed(protocol.CloseReasonNoPong)
+			c.closeNow(protocol.CloseReasonNoPong)
+		}
+		return
+	}
+	c.pingDue.Store(monoNow() + int64(interval))
+	c.pinging.Store(false)
+}
+
+// startPing starts a ping unless the connection is over or one waits.
+func (c *Conn) startPing(interval, timeout time.Duration, m *Metrics) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended || c.h == nil || !c.pinging.CompareAndSwap(false, true) {
+		return
+	}
+	c.writers.Add(1)
+	go c.ping(interval, timeout, m)
 }
 
 // startWriting makes ctx ending close the socket of a write in progress.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/townhall/townhall/eventlog"
@@ -34,11 +33,20 @@ type Config struct {
 	// WriteTimeout bounds one frame's write; a client slower than that is
 	// closed. Zero means 10 s.
 	WriteTimeout time.Duration
+	// PingInterval is how often each connection is sent a websocket ping.
+	// Zero means 25 s.
+	PingInterval time.Duration
+	// PongTimeout is how long a ping waits for its pong before the
+	// connection is closed as dead. Zero means 20 s.
+	PongTimeout time.Duration
 	// PollInterval is how often a hub asks the log for its last offset, to
 	// find events its subscription missed. Zero means 1 s.
 	PollInterval time.Duration
 	// AppendTimeout bounds a command's append. Zero means 2 s.
 	AppendTimeout time.Duration
+	// MaxConnsPerToken bounds the open connections of one attendee token
+	// on this instance. Zero means 8.
+	MaxConnsPerToken int
 	// CommandRate and CommandBurst limit each connection's commands. Zero
 	// means 10 per second with bursts of 20.
 	CommandRate  float64
@@ -60,12 +68,17 @@ func (c *Config) fill() {
 	def(&c.IdleClose, 30*time.Second)
 	def(&c.WriteTimeout, 10*time.Second)
 	def(&c.PollInterval, time.Second)
+	def(&c.PingInterval, 25*time.Second)
+	def(&c.PongTimeout, 20*time.Second)
 	def(&c.AppendTimeout, 2*time.Second)
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 1000
 	}
 	if c.MaxReplies == 0 {
 		c.MaxReplies = 64
+	}
+	if c.MaxConnsPerToken == 0 {
+		c.MaxConnsPerToken = 8
 	}
 	if c.CommandRate == 0 {
 		c.CommandRate = 10
@@ -96,19 +109,34 @@ type Manager struct {
 	active  int
 	drained chan struct{}
 	stop    chan struct{}
-	// anonIDs names commands sent without an id, so their answer can be
-	// found like any other's.
-	anonIDs atomic.Uint64
+	// idle holds the timers that close hubs left without users; Shutdown
+	// stops them. Guarded by mu.
+	idle map[*Hub]*time.Timer
+
+	// wg counts every long-lived goroutine the manager and its hubs start
+	// (through m.goroutine), so that Shutdown returns only once none runs:
+	// the caller closes the store after, never under a snapshot save.
+	wg sync.WaitGroup
+}
+
+// goroutine runs f on a goroutine that Shutdown waits for.
+func (m *Manager) goroutine(f func()) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		f()
+	}()
 }
 
 // NewManager returns a manager serving sessions from store.
 func NewManager(store eventlog.Store, cfg Config) *Manager {
 	cfg.fill()
-	m := &Manager{cfg: cfg, store: store, hubs: map[string]*Hub{}, stop: make(chan struct{}), drained: make(chan struct{})}
+	m := &Manager{cfg: cfg, store: store, hubs: map[string]*Hub{}, idle: map[*Hub]*time.Timer{},
+		stop: make(chan struct{}), drained: make(chan struct{})}
 	// A store that loses live events when its connection drops (Redis
 	// pub/sub) says so; every hub then re-reads its log.
 	if r, ok := store.(interface{ Resync() <-chan struct{} }); ok {
-		go func() {
+		m.goroutine(func() {
 			for {
 				select {
 				case <-m.stop:
@@ -121,7 +149,7 @@ func NewManager(store eventlog.Store, cfg Config) *Manager {
 					m.mu.Unlock()
 				}
 			}
-		}()
+		})
 	}
 	return m
 }
@@ -142,9 +170,17 @@ func (m *Manager) Acquire(ctx context.Context, id string) (*Hub, func(), error) 
 		if m.cfg.Metrics != nil {
 			m.cfg.Metrics.Sessions.Inc()
 		}
-		go h.run()
+		m.goroutine(h.run)
 	}
 	h.refs++
+	if t := m.idle[h]; t != nil {
+		// Back in use before its idle timer fired: the timer's callback
+		// will find refs > 0, but Shutdown no longer needs to stop it.
+		if t.Stop() {
+			m.wg.Done()
+		}
+		delete(m.idle, h)
+	}
 	m.mu.Unlock()
 
 	var once sync.Once
@@ -155,9 +191,9 @@ func (m *Manager) Acquire(ctx context.Context, id string) (*Hub, func(), error) 
 		release()
 		return nil, nil, ctx.Err()
 	}
-	if h.loadErr != nil {
+	if err := h.loadErr; err != nil {
 		release()
-		return nil, nil, h.loadErr
+		return nil, nil, err
 	}
 	return h, release, nil
 }
@@ -170,11 +206,25 @@ func (m *Manager) release(h *Hub) {
 		return
 	}
 	wait := m.cfg.IdleClose
-	if h.loadErr != nil {
-		wait = 0
+	select {
+	case <-h.loaded:
+		// loadErr is written before loaded is closed and never after.
+		if h.loadErr != nil {
+			wait = 0
+		}
+	default:
 	}
-	time.AfterFunc(wait, func() {
+	if m.shutdown {
+		return // Shutdown closes every hub
+	}
+	m.wg.Add(1)
+	var t *time.Timer
+	t = time.AfterFunc(wait, func() {
+		defer m.wg.Done()
 		m.mu.Lock()
+		if m.idle[h] == t {
+			delete(m.idle, h)
+		}
 		if h.refs > 0 || m.hubs[h.id] != h {
 			m.mu.Unlock()
 			return
@@ -186,6 +236,18 @@ func (m *Manager) release(h *Hub) {
 		m.mu.Unlock()
 		h.close()
 	})
+	m.idle[h] = t
+}
+
+// Hosted lists the sessions this instance has a hub for.
+func (m *Manager) Hosted() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.hubs))
+	for id := range m.hubs {
+		out = append(out, id)
+	}
+	return out
 }
 
 // Broken lists the sessions whose log changed under them (a store that
@@ -219,6 +281,12 @@ func (m *Manager) Shutdown(ctx context.Context) {
 	for _, h := range m.hubs {
 		hubs = append(hubs, h)
 	}
+	for h, t := range m.idle {
+		if t.Stop() {
+			m.wg.Done()
+		}
+		delete(m.idle, h)
+	}
 	m.mu.Unlock()
 	close(m.stop)
 
@@ -233,6 +301,7 @@ func (m *Manager) Shutdown(ctx context.Context) {
 		h.waitConns(ctx)
 		h.close()
 	}
+	m.wg.Wait()
 }
 
 // begin counts a command in flight, or refuses it during shutdown.

@@ -1,6 +1,9 @@
 package hub
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/townhall/townhall/protocol"
+)
 
 // Metrics are the hub's Prometheus collectors. A nil *Metrics records
 // nothing.
@@ -12,6 +15,7 @@ type Metrics struct {
 	CommandTime prometheus.Histogram
 	Frames      prometheus.Counter
 	SlowClosed  prometheus.Counter
+	Closed      *prometheus.CounterVec
 }
 
 // NewMetrics makes the collectors and registers them with reg.
@@ -43,9 +47,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		SlowClosed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "townhall_slow_clients_closed_total", Help: "Connections closed because they could not keep up.",
 		}),
+		Closed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "townhall_connections_closed_total",
+			Help: "Connections the server closed, by reason (no pong, flooding, too many per token, not UTF-8).",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.Connections, m.Sessions, m.Commands, m.PushLatency, m.CommandTime, m.Frames, m.SlowClosed)
+	for _, r := range []protocol.CloseReason{protocol.CloseReasonNoPong, protocol.CloseReasonFlooding,
+		protocol.CloseReasonTooMany, protocol.CloseReasonInvalidUTF8} {
+		m.Closed.WithLabelValues(r.Reason) // every series from the start
+	}
+	reg.MustRegister(m.Connections, m.Sessions, m.Commands, m.PushLatency, m.CommandTime, m.Frames, m.SlowClosed, m.Closed)
 	return m
+}
+
+func (m *Metrics) closed(r protocol.CloseReason) {
+	if m != nil {
+		m.Closed.WithLabelValues(r.Reason).Inc()
+	}
 }
 
 func (m *Metrics) command(op, result string) {

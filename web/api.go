@@ -230,6 +230,9 @@ func (s *Server) export(c echo.Context) error {
 }
 
 func (s *Server) ready(c echo.Context) error {
+	if s.draining.Load() {
+		return c.String(http.StatusServiceUnavailable, "draining: shutting down\n")
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := s.cfg.Store.Ready(ctx); err != nil {

@@ -40,7 +40,7 @@ func newTestServer(t *testing.T, mod func(*Config, *hub.Config)) *testServer {
 	if mod != nil {
 		mod(&wcfg, &hcfg)
 	}
-	hubs := hub.NewManager(store, hcfg)
+	hubs := hub.NewManager(wcfg.Store, hcfg)
 	wcfg.Hubs = hubs
 	srv := httptest.NewServer(New(wcfg))
 	t.Cleanup(func() {

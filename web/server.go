@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -59,7 +60,13 @@ type Server struct {
 	tokens tokens
 	joins  *failureLimiter
 	log    *slog.Logger
+	// draining is set on SIGTERM: /readyz answers 503 from then on.
+	draining atomic.Bool
 }
+
+// Drain makes /readyz answer 503 from now on, so that a load balancer
+// stops sending clients before the server goes away.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // contentSecurityPolicy keeps every script and style to the server's own
 // files: user text can never run.

@@ -525,7 +525,10 @@ func TestJoinsReachDisplaysNotPhones(t *testing.T) {
 	}
 	display.waitFor("six participants on the display", header("", 6))
 	// The phone's own data comes on the attendee tick, with everything
-	// changed before it: a push for the joins would come with it.
+	// changed before it: a push for the joins would come with it. (An
+	// attendee acts only on the presented activity.)
+	host.cmd("activity.present", map[string]any{"activity": poll})
+	phone.waitFor("presenting the poll", header(poll, 6))
 	if ack := phone.cmd("vote", map[string]any{"activity": poll, "choices": []int{0}}); ack["type"] != "ack" {
 		t.Fatal(ack)
 	}

@@ -8,11 +8,14 @@ import (
 	"net"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/labstack/echo/v4"
 
+	"github.com/townhall/townhall/eventlog"
 	"github.com/townhall/townhall/hub"
+	"github.com/townhall/townhall/protocol"
 )
 
 func (s *Server) websocket(c echo.Context) error {
@@ -34,7 +37,7 @@ func (s *Server) websocket(c echo.Context) error {
 	// Cancelling a read would drop the connection without a close frame,
 	// so the timeout closes it properly from the side instead.
 	late := time.AfterFunc(s.cfg.HelloTimeout, func() {
-		ws.Close(websocket.StatusPolicyViolation, "no hello in time")
+		ws.Close(websocket.StatusCode(protocol.CloseReasonNoHello.Status), protocol.CloseReasonNoHello.Reason)
 	})
 	_, data, err := ws.Read(ctx)
 	if !late.Stop() || err != nil {
@@ -44,28 +47,42 @@ func (s *Server) websocket(c echo.Context) error {
 		Type  string `json:"type"`
 		Token string `json:"token"`
 	}
-	refuse := func(code, msg string) error {
-		b, _ := json.Marshal(hub.ErrorMsg{Type: "error", Code: code, Message: msg})
+	refuse := func(r protocol.CloseReason, e hub.ErrorMsg) error {
+		e.Type = protocol.TypeError
+		b, _ := json.Marshal(e)
 		wctx, cancel := context.WithTimeout(ctx, s.cfg.HelloTimeout)
 		defer cancel()
 		ws.Write(wctx, websocket.MessageText, b)
-		ws.Close(websocket.StatusPolicyViolation, code)
+		ws.Close(websocket.StatusCode(r.Status), r.Reason)
 		return nil
 	}
-	if json.Unmarshal(data, &hello) != nil || hello.Type != "hello" {
-		return refuse("bad_request", "The first message must be a hello.")
+	if !utf8.Valid(data) {
+		ws.Close(websocket.StatusCode(protocol.CloseReasonInvalidUTF8.Status), protocol.CloseReasonInvalidUTF8.Reason)
+		return nil
+	}
+	if json.Unmarshal(data, &hello) != nil || hello.Type != protocol.TypeHello {
+		return refuse(protocol.CloseReasonBadHello, hub.ErrorMsg{Code: protocol.CodeBadRequest, Message: "The first message must be a hello."})
 	}
 	cred, ok := s.tokens.check(hello.Token)
 	if !ok {
-		return refuse("unauthorized", "The token is not valid.")
+		s.log.Info("audit: websocket refused", "reason", "bad token", "ip", c.RealIP())
+		return refuse(protocol.CloseReasonUnauthorized, hub.ErrorMsg{Code: protocol.CodeUnauthorized, Message: "The token is not valid."})
 	}
 	h, release, err := s.cfg.Hubs.Acquire(ctx, cred.Session)
-	if err != nil {
-		if errors.Is(err, hub.ErrShutdown) {
-			ws.Close(websocket.StatusGoingAway, "server going away")
-			return nil
-		}
-		return refuse("unauthorized", "There is no such session.")
+	switch {
+	case err == nil:
+	case errors.Is(err, eventlog.ErrNotFound):
+		// Definite: the session does not exist (or was deleted).
+		return refuse(protocol.CloseReasonNotFound, hub.ErrorMsg{Code: protocol.CodeNotFound, Message: "This session does not exist any more."})
+	case errors.Is(err, hub.ErrShutdown):
+		return refuse(protocol.CloseReasonDraining, hub.ErrorMsg{Code: protocol.CodeUnavailable, Retryable: true,
+			Message: "The server is restarting: connect again."})
+	default:
+		// Anything else may pass (a timeout, Redis unreachable): never a
+		// reason for the client to give up its credential.
+		s.log.Warn("loading a session for a websocket", "session", cred.Session, "err", err)
+		return refuse(protocol.CloseReasonUnavailable, hub.ErrorMsg{Code: protocol.CodeUnavailable, Retryable: true,
+			Message: "The session cannot be loaded right now: connect again in a moment."})
 	}
 	// The connection is served by a goroutine of its own and this handler
 	// returns: net/http's goroutine for the request, whose stack grew deep

@@ -41,6 +41,9 @@ const (
 	envMetricsAddr    = "TOWNHALL_METRICS_ADDR"
 	envLogLevel       = "TOWNHALL_LOG_LEVEL"
 	envDebugAddr      = "TOWNHALL_DEBUG_ADDR"
+	envDrain          = "TOWNHALL_DRAIN"
+	envReadyDrain     = "TOWNHALL_READY_DRAIN"
+	envPingInterval   = "TOWNHALL_PING_INTERVAL"
 )
 
 func main() {
@@ -51,7 +54,7 @@ func main() {
 
 type config struct {
 	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel, debugAddr string
-	drain                                                                                        time.Duration
+	drain, readyDrain, pingInterval                                                              time.Duration
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -74,7 +77,26 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	str(&c.metricsAddr, "metrics-addr", envMetricsAddr, "", "where /metrics is served (default: same as --addr)")
 	str(&c.logLevel, "log-level", envLogLevel, "info", "debug, info, warn or error")
 	str(&c.debugAddr, "debug-addr", envDebugAddr, "", "if set, serves Go's profiler (/debug/pprof/) there; keep it on a private address")
-	fs.DurationVar(&c.drain, "drain", 10*time.Second, "how long shutdown waits for commands in flight")
+	var envErr error
+	dur := func(p *time.Duration, name, env string, def time.Duration, usage string) {
+		if v := getenv(env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s: %w", env, err)
+			}
+			def = d
+		}
+		fs.DurationVar(p, name, def, usage+" (env "+env+")")
+	}
+	dur(&c.drain, "drain", envDrain, 10*time.Second, "how long shutdown waits for commands in flight")
+	dur(&c.readyDrain, "ready-drain", envReadyDrain, 5*time.Second,
+		"on SIGTERM, how long /readyz answers 503 while the server still serves, so a load balancer stops sending clients")
+	dur(&c.pingInterval, "ping-interval", envPingInterval, 25*time.Second,
+		"how often each websocket is pinged; one that does not answer within 20 s is closed")
+	if envErr != nil {
+		fmt.Fprintln(stderr, "townhall:", envErr)
+		return c, envErr
+	}
 	return c, fs.Parse(args)
 }
 
@@ -100,11 +122,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
-	store, err := openStore(ctx, cfg, log)
+	opened, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer opened.Close()
+	// Readiness also follows appends: a store that pings but cannot write
+	// (a full disk) takes the instance out of the load balancer.
+	store := eventlog.Watch(opened)
 
 	proposed := make([]byte, 32)
 	rand.Read(proposed)
@@ -117,7 +142,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg)})
+	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg), PingInterval: cfg.pingInterval})
 	var origins []string
 	for _, o := range strings.Split(cfg.origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -166,6 +191,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 
 	select {
 	case <-ctx.Done():
+	case err := <-errs:
+		return err
+	}
+	// The load balancer's health check sees 503 first, while this instance
+	// still serves whoever it sends meanwhile; then clients are told to
+	// reconnect, and find another instance.
+	srv.Drain()
+	log.Info("shutting down: /readyz answers 503", "for", cfg.readyDrain.String())
+	select {
+	case <-time.After(cfg.readyDrain):
 	case err := <-errs:
 		return err
 	}

@@ -233,13 +233,35 @@ func TestKill9KeepsAckedVotes(t *testing.T) {
 	}
 }
 
-// TestSIGTERMTellsClientsToReconnect checks the graceful drain.
+// TestSIGTERMTellsClientsToReconnect checks the graceful drain: /readyz
+// answers 503 at once while the server still serves for --ready-drain,
+// then clients are told to reconnect.
 func TestSIGTERMTellsClientsToReconnect(t *testing.T) {
+	t.Parallel()
 	addr, data := freeAddr(t), t.TempDir()
-	p := start(t, addr, data)
+	p := start(t, addr, data, "--ready-drain", "1500ms")
 	sess, host, _ := openPoll(t, addr)
 	display := dialHello(t, addr, sess["displayKey"].(string))
 	p.cmd.Process.Signal(syscall.SIGTERM)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			t.Fatalf("/readyz during the drain: %v", err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d after SIGTERM", res.StatusCode)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Still serving: a command is answered while /readyz says 503.
+	if ack := host.cmd("h9", "activity.close", map[string]any{"activity": sess["id"]}); ack["type"] != "error" && ack["type"] != "ack" {
+		t.Fatalf("no answer while draining: %v", ack)
+	}
 	for _, c := range []*wsClient{host, display} {
 		if m := c.until(func(m map[string]any) bool { return m["type"] == "reconnect" || m["closed"] != nil }); m["type"] != "reconnect" {
 			t.Fatalf("no reconnect message before close: %v", m)

@@ -1,0 +1,288 @@
+package hub
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/townhall/townhall/session"
+)
+
+// This file is the push side of a hub: what changed since the last tick,
+// and the ticks that encode each changed view once per role.
+
+type youKey struct{ participant, activity string }
+
+type dirty struct {
+	header   bool
+	acts     map[string]bool
+	you      map[youKey]bool
+	since    time.Time // when the oldest unpushed change happened
+	anything bool
+}
+
+// mark records a change for an audience. Attendees get their own data
+// ("you") but no header push for a mere change of the participant count:
+// with thousands of phones joining, that would be a push to every phone on
+// every tick of the ramp.
+func (d *dirty) mark(ch session.Change, attendees bool, now time.Time) {
+	header := ch.Header || (ch.Participants && !attendees)
+	if !header && ch.Activity == "" && (len(ch.You) == 0 || !attendees) {
+		return
+	}
+	if !d.anything {
+		d.since = now
+		d.anything = true
+	}
+	if header {
+		d.header = true
+	}
+	if ch.Activity != "" {
+		if d.acts == nil {
+			d.acts = map[string]bool{}
+		}
+		d.acts[ch.Activity] = true
+	}
+	if attendees {
+		for _, p := range ch.You {
+			if d.you == nil {
+				d.you = map[youKey]bool{}
+			}
+			d.you[youKey{p, ch.Activity}] = true
+		}
+	}
+}
+
+func nowString() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+func frame(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("hub: encoding a frame: %v", err)) // our own types always encode
+	}
+	return b
+}
+
+type sessionMsg struct {
+	Type   string          `json:"type"`
+	Offset uint64          `json:"offset"`
+	Now    string          `json:"now"`
+	View   json.RawMessage `json:"view"` // an encoded session.SessionView
+}
+
+type activityMsg struct {
+	Type     string `json:"type"`
+	Offset   uint64 `json:"offset"`
+	Now      string `json:"now"`
+	Activity any    `json:"activity"`
+}
+
+func youFrame(a *session.Activity, participant string) []byte {
+	m := map[string]any{"type": "you", "activity": a.ID}
+	for k, v := range a.You(participant) {
+		m[k] = v
+	}
+	return frame(m)
+}
+
+// pushLoop runs the two ticks, live (facilitators, displays) and
+// attendees, and the sweep of writes past their deadline.
+func (h *Hub) pushLoop() {
+	live := time.NewTicker(h.m.cfg.LiveInterval)
+	defer live.Stop()
+	att := time.NewTicker(h.m.cfg.AttendeeInterval)
+	defer att.Stop()
+	// A write is closed between WriteTimeout and a quarter more after it
+	// began (at most a second more); pings go out at most a quarter of
+	// PingInterval late.
+	cfg := h.m.cfg
+	sweep := time.NewTicker(max(min(cfg.WriteTimeout/4, cfg.PingInterval/4, time.Second), 10*time.Millisecond))
+	defer sweep.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-live.C:
+			h.tick(false)
+		case <-att.C:
+			h.tick(true)
+		case <-sweep.C:
+			h.sweep()
+		}
+	}
+}
+
+// sweep closes the sockets of writes that began more than WriteTimeout
+// ago (clients that stopped reading), and starts the pings that are due.
+// It reads two atomics per connection, a few times a second.
+func (h *Hub) sweep() {
+	now := monoNow()
+	since := now - int64(h.m.cfg.WriteTimeout)
+	var late, ping []*Conn
+	h.mu.RLock()
+	for _, set := range h.conns {
+		for c := range set {
+			if s := c.writeSince.Load(); s != 0 && s <= since {
+				late = append(late, c)
+			}
+			if due := c.pingDue.Load(); due <= now && !c.pinging.Load() {
+				ping = append(ping, c)
+			}
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range late {
+		c.expire(since)
+	}
+	for _, c := range ping {
+		c.startPing(h.m.cfg.PingInterval, h.m.cfg.PongTimeout, h.m.cfg.Metrics)
+	}
+}
+
+// tick encodes each changed view once per role and queues the same bytes
+// on every connection of that role.
+func (h *Hub) tick(attendees bool) {
+	aud := liveAudience
+	roles := []session.Role{session.Facilitator, session.Display}
+	if attendees {
+		aud = attendeeAudience
+		roles = []session.Role{session.Attendee}
+	}
+	// Views are encoded and the connections listed under the read lock;
+	// the frames are queued after it is released, so that applying events
+	// (the write lock) does not wait for 10,000 queue operations. What
+	// changed and who is fresh are taken under it too, so that both
+	// describe the state the views are encoded from.
+	h.mu.RLock()
+	var d dirty
+	h.dirtyMu.Lock()
+	if attendees {
+		d, h.attendees = h.attendees, dirty{}
+	} else {
+		d, h.live = h.live, dirty{}
+	}
+	fresh := h.fresh[aud]
+	h.fresh[aud] = nil
+	h.dirtyMu.Unlock()
+	if !d.anything {
+		// Nothing changed since the last tick, so a fresh connection's
+		// welcome is what the others were last sent: it is fresh no more.
+		h.mu.RUnlock()
+		return
+	}
+	st := h.state
+	now := nowString()
+	// frames are the views that differ from the last push, for everyone;
+	// all are every view that changed in the state, for fresh connections.
+	var frames, all [2][]push // by role; a tick serves one or two roles
+	if h.pushed == nil {
+		h.pushed = map[string][]byte{}
+	}
+	// add encodes a role's view and queues it for everyone if it differs
+	// from the one last pushed: a vote on a poll whose results attendees
+	// do not see changes nothing they see, and pushing it anyway would
+	// cost a write per phone per tick, a cost that grows with the room
+	// (docs/benchmarks.md).
+	add := func(i int, key string, view any, msg func(json.RawMessage) []byte) {
+		v := frame(view)
+		k := string(roles[i]) + "/" + key
+		last, ok := h.pushed[k]
+		changed := !ok || !bytes.Equal(last, v)
+		if !changed && len(fresh) == 0 {
+			return
+		}
+		p := push{key, msg(v)}
+		if changed {
+			h.pushed[k] = v
+			frames[i] = append(frames[i], p)
+		}
+		all[i] = append(all[i], p)
+	}
+	someFrames := false
+	for i, r := range roles {
+		if d.header {
+			add(i, "s", st.View(r), func(v json.RawMessage) []byte {
+				return frame(sessionMsg{"session", st.Offset, now, v})
+			})
+		}
+		for id := range d.acts {
+			a := st.Activity(id)
+			if a == nil || !st.Visible(id, r) {
+				// It changed where this role does not see it. When it is
+				// shown again, the header push carries its view, and the
+				// memory of the last push would then be wrong: a change back
+				// to what was remembered would never be pushed.
+				delete(h.pushed, string(r)+"/a"+id)
+				continue
+			}
+			add(i, "a"+id, a.View(r), func(v json.RawMessage) []byte {
+				return frame(activityMsg{"activity", st.Offset, now, v})
+			})
+		}
+		someFrames = someFrames || len(frames[i]) > 0
+	}
+	conns := h.tickConns[:0]
+	if someFrames {
+		for c := range h.conns[aud] {
+			if _, ok := fresh[c]; !ok {
+				conns = append(conns, c)
+			}
+		}
+	}
+	nOld := len(conns)
+	for c := range fresh {
+		conns = append(conns, c)
+	}
+	type you struct {
+		conns []*Conn
+		frame push
+	}
+	var yous []you
+	// An attendee's own data goes only with the activity its phone shows
+	// (PROTOCOL.md 1.1, "Attendee scope"): when that changes, every phone
+	// gets its own data in the new one.
+	if attendees && st.Presented != h.presented {
+		h.presented = st.Presented
+		if a := st.Activity(st.Presented); a != nil {
+			for p, list := range h.byPart {
+				yous = append(yous, you{append([]*Conn(nil), list...), push{"y" + a.ID, youFrame(a, p)}})
+			}
+		}
+	}
+	for k := range d.you {
+		a := st.Activity(k.activity)
+		if a == nil || k.activity != st.Presented {
+			continue
+		}
+		list := h.byPart[k.participant]
+		if len(list) == 0 {
+			continue
+		}
+		yous = append(yous, you{append([]*Conn(nil), list...), push{"y" + k.activity, youFrame(a, k.participant)}})
+	}
+	h.mu.RUnlock()
+
+	for j, c := range conns {
+		for i, r := range roles {
+			if c.role != r {
+				continue
+			}
+			if j < nOld {
+				c.enqueueAll(frames[i])
+			} else {
+				c.enqueueAll(all[i])
+			}
+		}
+	}
+	clear(conns)
+	h.tickConns = conns[:0]
+	for _, y := range yous {
+		for _, c := range y.conns {
+			c.enqueue(y.frame.key, y.frame.frame)
+		}
+	}
+	if h.m.cfg.Metrics != nil {
+		h.m.cfg.Metrics.PushLatency.Observe(time.Since(d.since).Seconds())
+	}
+}

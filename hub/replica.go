@@ -1,0 +1,292 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/townhall/townhall/eventlog"
+	"github.com/townhall/townhall/session"
+)
+
+// This file is the replica side of a hub: loading the session, following
+// its log, and applying events in offset order.
+
+// run loads the replica, then follows the log and pushes on every tick
+// until the hub closes.
+func (h *Hub) run() {
+	log := h.m.cfg.Logger.With("session", h.id)
+	events, unsubscribe, err := h.load()
+	h.loadErr = err
+	close(h.loaded)
+	if err != nil {
+		if errors.Is(err, eventlog.ErrNotFound) {
+			log.Debug("no such session")
+		} else {
+			log.Error("loading session", "err", err)
+		}
+		return
+	}
+	defer unsubscribe()
+	h.m.goroutine(h.pushLoop)
+	h.m.goroutine(func() { h.snaps.run(h.ctx) })
+
+	poll := time.NewTicker(h.m.cfg.PollInterval)
+	defer poll.Stop()
+	polls := 0
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				// The log closed the subscription: resubscribe, and
+				// catch up by offset meanwhile.
+				events, unsubscribe = h.resubscribe(unsubscribe)
+				continue
+			}
+			batch := []session.Event{e}
+		drain:
+			for len(batch) < 1024 {
+				select {
+				case e, ok := <-events:
+					if !ok {
+						break drain
+					}
+					batch = append(batch, e)
+				default:
+					break drain
+				}
+			}
+			h.applyBatch(batch)
+		case <-h.wakeup:
+			h.catchUp()
+		case <-poll.C:
+			h.catchUp()
+			if polls++; polls%5 == 0 {
+				h.checkEpoch()
+			}
+		}
+	}
+}
+
+func (h *Hub) resubscribe(old func()) (<-chan session.Event, func()) {
+	old()
+	for {
+		ch, cancel, err := h.m.store.Subscribe(h.ctx, h.id)
+		if err == nil {
+			h.catchUp()
+			return ch, cancel
+		}
+		select {
+		case <-h.ctx.Done():
+			c := make(chan session.Event)
+			return c, func() {}
+		case <-time.After(h.m.cfg.PollInterval):
+		}
+	}
+}
+
+// load subscribes first, so nothing appended meanwhile is missed, then
+// reads the snapshot and the tail of the log.
+func (h *Hub) load() (<-chan session.Event, func(), error) {
+	ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
+	defer cancel()
+	epoch, err := h.m.store.Epoch(ctx, h.id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("session %s: %w", h.id, err)
+	}
+	events, unsubscribe, err := h.m.store.Subscribe(h.ctx, h.id)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := loadSnapshot(ctx, h.m.store, h.id)
+	if errors.Is(err, errDamagedSnapshot) {
+		h.m.cfg.Logger.Error("ignoring a damaged snapshot", "session", h.id, "err", err)
+	} else if err != nil {
+		unsubscribe()
+		return nil, nil, err
+	}
+	h.state = st
+	h.epoch = epoch
+	if err := h.readFrom(ctx); err != nil {
+		unsubscribe()
+		return nil, nil, err
+	}
+	return events, unsubscribe, nil
+}
+
+// readFrom reads and applies every event after the replica's offset.
+func (h *Hub) readFrom(ctx context.Context) error {
+	for {
+		h.mu.RLock()
+		after := h.state.Offset
+		h.mu.RUnlock()
+		evs, err := h.m.store.Read(ctx, h.id, after, 1000)
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		h.applyBatch(evs)
+	}
+}
+
+func (h *Hub) catchUp() {
+	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+	defer cancel()
+	last, err := h.m.store.LastOffset(ctx, h.id)
+	if err != nil {
+		return
+	}
+	h.mu.RLock()
+	cur := h.state.Offset
+	h.mu.RUnlock()
+	if last < cur {
+		h.setBroken(fmt.Errorf("the log is behind this replica (%d < %d): the store lost data", last, cur))
+		return
+	}
+	if last > cur {
+		if err := h.readFrom(ctx); err != nil {
+			h.m.cfg.Logger.Warn("catching up", "session", h.id, "err", err)
+		}
+	}
+}
+
+func (h *Hub) checkEpoch() {
+	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+	defer cancel()
+	epoch, err := h.m.store.Epoch(ctx, h.id)
+	if errors.Is(err, eventlog.ErrNotFound) || (err == nil && epoch != h.epoch) {
+		h.setBroken(errors.New("the session's log was replaced (the store lost its data)"))
+	}
+}
+
+func (h *Hub) setBroken(err error) {
+	h.mu.Lock()
+	first := h.broken == nil
+	h.broken = err
+	h.mu.Unlock()
+	if first {
+		h.m.cfg.Logger.Error("session log changed under this instance", "session", h.id, "err", err)
+	}
+}
+
+// applyBatch folds events into the replica in offset order, filling any gap
+// from the log first.
+func (h *Hub) applyBatch(evs []session.Event) {
+	h.mu.RLock()
+	cur := h.state.Offset
+	h.mu.RUnlock()
+	if len(evs) > 0 && evs[0].Offset > cur+1 {
+		// A gap: the subscription skipped events. Read them first.
+		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+		err := h.readFrom(ctx)
+		cancel()
+		if err != nil {
+			h.m.cfg.Logger.Warn("filling a gap", "session", h.id, "err", err)
+			return
+		}
+	}
+	now := time.Now()
+	h.mu.Lock()
+	applied := false
+	for _, e := range evs {
+		if e.Offset <= h.state.Offset {
+			continue
+		}
+		if e.Offset != h.state.Offset+1 {
+			break // the rest comes with the next catch-up
+		}
+		out := h.state.Apply(e)
+		if out.Result.Err != nil && e.Cmd.Op == "invalid" {
+			h.m.cfg.Logger.Error("skipping a malformed event", "session", h.id, "offset", e.Offset)
+		}
+		applied = true
+		h.sinceSnap++
+		h.dirtyMu.Lock()
+		h.live.mark(out.Change, false, now)
+		h.attendees.mark(out.Change, true, now)
+		h.dirtyMu.Unlock()
+	}
+	if applied {
+		close(h.appliedCh)
+		h.appliedCh = make(chan struct{})
+	}
+	due := h.sinceSnap >= max(h.m.cfg.SnapshotEvery, int(h.snaps.every.Load()))
+	if due {
+		h.sinceSnap = 0
+	}
+	h.mu.Unlock()
+	if applied {
+		h.snaps.applied(evs)
+	}
+	if due {
+		h.snaps.snapshot()
+	}
+}
+
+// waitApplied waits until the replica includes offset.
+func (h *Hub) waitApplied(ctx context.Context, offset uint64) error {
+	for {
+		h.mu.RLock()
+		cur, ch := h.state.Offset, h.appliedCh
+		h.mu.RUnlock()
+		if cur >= offset {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-h.ctx.Done():
+			return ErrShutdown
+		}
+	}
+}
+
+// Export is the whole session with every count, at the latest offset this
+// replica knows after catching up with the log.
+func (h *Hub) Export(ctx context.Context) (Export, error) {
+	last, err := h.m.store.LastOffset(ctx, h.id)
+	if err != nil {
+		return Export{}, err
+	}
+	h.poke()
+	if err := h.waitApplied(ctx, last); err != nil {
+		return Export{}, err
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	s := h.state
+	x := Export{ID: s.ID, Code: s.Code, Title: s.Title, State: "live", CreatedAt: s.CreatedAt.UTC().Format(time.RFC3339),
+		Offset: s.Offset, Participants: len(s.Participants), Activities: []any{}}
+	if s.Ended {
+		x.State = "ended"
+	}
+	for _, a := range s.Activities {
+		x.Activities = append(x.Activities, a.Export())
+	}
+	return x, nil
+}
+
+// Export is the export's JSON shape (PROTOCOL.md).
+type Export struct {
+	ID           string `json:"id"`
+	Code         string `json:"code"`
+	Title        string `json:"title"`
+	State        string `json:"state"`
+	CreatedAt    string `json:"createdAt"`
+	Offset       uint64 `json:"offset"`
+	Participants int    `json:"participants"`
+	Activities   []any  `json:"activities"`
+}
+
+// Title returns the session's title and code.
+func (h *Hub) Title() (title, code string) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.state.Title, h.state.Code
+}
