@@ -864,14 +864,17 @@ function queueScreen(a0) {
     }
     const hand = y.hand || "";
     const list = Array.isArray(a.waiting) ? a.waiting : [];
+    // A long queue comes to phones cut to its front, with the whole count
+    // beside it and this phone's own place in "you".
+    const total = typeof a.waitingCount === "number" ? Math.max(a.waitingCount, list.length) : list.length;
     let now = "out";
     let pos = 0;
     if (hand) {
       if (sp && sp.hand === hand) now = "floor";
       else {
         const i = list.findIndex((w) => w.hand === hand);
-        pos = i + 1;
-        now = i === 0 ? "next" : "waiting";
+        pos = i >= 0 ? i + 1 : typeof y.place === "number" && y.place > 0 ? y.place : 0;
+        now = pos === 1 ? "next" : "waiting";
       }
     }
     if (where !== null && now !== where && (now === "next" || now === "floor") && navigator.vibrate) {
@@ -898,7 +901,7 @@ function queueScreen(a0) {
     setText(closedNote, a.state === "draft" ? t("queue.draft") : t("queue.closed"));
 
     waiting.hidden = !Array.isArray(a.waiting);
-    setText(waitHead, list.length ? t("queue.waiting", { n: list.length }) : t("queue.nobody"));
+    setText(waitHead, total ? t("queue.waiting", { n: total }) : t("queue.nobody"));
     const shown = list.slice(0, 10);
     const want = shown.map((w) => (w.kind === "order" ? t("queue.order_mark") + " " : "") + (w.constituency ? t("queue.who", { name: w.name, group: w.constituency }) : w.name));
     const have = Array.from(waitList.children, (li) => li.textContent);
@@ -906,7 +909,7 @@ function queueScreen(a0) {
       waitList.textContent = "";
       shown.forEach((w, i) => waitList.append(h("li", { class: w.hand === hand ? "self" : null, text: want[i] })));
     }
-    setText(waitMore, list.length > shown.length ? t("queue.more", { n: list.length - shown.length }) : "");
+    setText(waitMore, total > shown.length ? t("queue.more", { n: total - shown.length }) : "");
     waitMore.hidden = !waitMore.textContent;
   }
 
