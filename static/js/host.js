@@ -938,6 +938,9 @@ function setButtons(p, specs) {
 }
 
 function setFlags(p, flags) {
+  const sig = flags.map(([cls, text]) => `${cls}|${text}`).join(";");
+  if (p.flagSig === sig) return;
+  p.flagSig = sig;
   p.flags.textContent = "";
   for (const [cls, text] of flags) p.flags.append(h("span", { cls: `tag ${cls}`, text }));
 }
@@ -986,11 +989,70 @@ function updateWordcloud(c, a) {
 
 // ---- Q&A ----
 
+// A board may hold thousands of questions (5,000 by default): the console
+// draws QA_PAGE of them at a time, in the server's order, and a filter finds
+// the others, so the page holds a bounded number of rows whatever the board.
+const QA_PAGE = 100;
+// Below this many questions the filter is clutter.
+const QA_TOOLS_FROM = 20;
+
 function createQa(c) {
   c.qaInfo = h("p", { cls: "hint" });
   c.qaEmpty = h("p", { cls: "hint", text: t("qa.empty") });
+  c.qaLimit = QA_PAGE;
+  const searchId = nextId("qa-search");
+  const statusId = nextId("qa-status");
+  c.qaSearch = h("input", { attrs: { id: searchId, type: "search", autocomplete: "off", maxlength: "200" } });
+  c.qaStatus = h("select", { attrs: { id: statusId } }, [
+    h("option", { attrs: { value: "" }, text: t("qa.filterAll") }),
+    h("option", { attrs: { value: "pending" }, text: t("qa.statusPending") }),
+    h("option", { attrs: { value: "visible" }, text: t("qa.statusVisible") }),
+    h("option", { attrs: { value: "answered" }, text: t("qa.statusAnswered") }),
+    h("option", { attrs: { value: "hidden" }, text: t("qa.statusHidden") }),
+  ]);
+  c.qaTools = h("div", { cls: "qa-tools", attrs: { role: "search" } }, [
+    h("p", { cls: "qa-tool" }, [h("label", { attrs: { for: searchId }, text: t("qa.search") }), c.qaSearch]),
+    h("p", { cls: "qa-tool" }, [h("label", { attrs: { for: statusId }, text: t("qa.filterStatus") }), c.qaStatus]),
+  ]);
+  // A new filter starts again from the first page. Typing is coalesced:
+  // one redraw per pause, not one per key.
+  let typing = 0;
+  const refilter = () => {
+    clearTimeout(typing);
+    typing = 0;
+    c.qaLimit = QA_PAGE;
+    c.update(c.a);
+  };
+  c.qaSearch.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(refilter, 150);
+  });
+  c.qaSearch.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      refilter();
+    }
+  });
+  c.qaStatus.addEventListener("change", refilter);
   c.qaList = h("ul", { cls: "rows qa-rows" });
-  c.body.append(c.qaInfo, c.qaEmpty, c.qaList);
+  c.qaShown = h("p", { cls: "hint qa-shown", attrs: { "aria-live": "polite" } });
+  c.qaMore = button("", () => {
+    const before = c.qaList.children.length;
+    c.qaLimit += QA_PAGE;
+    c.update(c.a);
+    // The keyboard goes on from the first question just drawn.
+    const first = c.qaList.children[before];
+    if (first) focusRow(first);
+  }, "small");
+  c.body.append(c.qaInfo, c.qaTools, c.qaEmpty, c.qaList, c.qaShown, c.qaMore);
+}
+
+// qaMatches is the filter of the console's Q&A list.
+function qaMatches(c) {
+  const status = c.qaStatus.value;
+  const words = c.qaSearch.value.trim().toLocaleLowerCase();
+  if (!status && !words) return null;
+  return (e) => (!status || e.status === status) && (!words || String(e.text || "").toLocaleLowerCase().includes(words));
 }
 
 function qaStatusLabel(status) {
@@ -1007,12 +1069,28 @@ function updateQa(c, a) {
     a.sort === "time" ? t("qa.sortTime") : t("qa.sortVotes"),
   ].join(" · ");
   c.qaEmpty.hidden = entries.length > 0;
+  const match = qaMatches(c);
+  c.qaTools.hidden = entries.length < QA_TOOLS_FROM && !match;
+  const found = match ? entries.filter(match) : entries;
+  const shown = found.length > c.qaLimit ? found.slice(0, c.qaLimit) : found;
+  const left = found.length - shown.length;
+  c.qaShown.textContent = match || left > 0
+    ? (match ? t("qa.showingFound", { shown: shown.length, n: found.length }) : t("qa.showing", { shown: shown.length, n: found.length }))
+    : "";
+  c.qaShown.hidden = !c.qaShown.textContent;
+  c.qaMore.hidden = left <= 0;
+  c.qaMore.textContent = t("qa.showMore", { n: Math.min(QA_PAGE, left) });
   const act = c.id;
-  syncList(c.qaList, entries, (e) => e.id, () => {
+  syncList(c.qaList, shown, (e) => e.id, () => {
     const li = wordRow();
     li.classList.add("qa-row");
     return li;
   }, (li, e) => {
+    // Most pushes change a few questions of a long board: a row whose
+    // question did not change is left alone.
+    const sig = `${e.status}|${e.pinned ? 1 : 0}|${e.votes ?? 0}|${e.text}`;
+    if (li._qaSig === sig) return;
+    li._qaSig = sig;
     const p = li._p;
     li.dataset.status = e.status || "";
     li.classList.toggle("is-hidden", e.status === "hidden");
