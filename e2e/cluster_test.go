@@ -221,6 +221,7 @@ type client struct {
 	welcomes int
 	resent   int
 	endErr   error
+	closes   []websocket.StatusCode // the close status of each connection that ended
 }
 
 type pendingCmd struct {
@@ -303,6 +304,9 @@ func (c *client) run() {
 		}
 		c.mu.Lock()
 		c.ws, c.online, c.endErr = nil, false, err
+		if st := websocket.CloseStatus(err); st != -1 {
+			c.closes = append(c.closes, st)
+		}
 		c.notify()
 		if len(c.addrs) > 1 {
 			c.at = (c.at + 1 + rand.IntN(len(c.addrs)-1)) % len(c.addrs)
@@ -1031,8 +1035,8 @@ func TestClusterRedisStopped(t *testing.T) {
 	}
 	t.Logf("vote answered %v after it was sent to an instance whose Redis is frozen: %s %q retryable=%v",
 		took.Round(time.Millisecond), m.Code, m.Message, m.Retryable)
-	if m.Type != "error" || m.Code != "internal" || !m.Retryable {
-		t.Fatalf("answer while Redis is frozen: %+v, want an internal retryable error", m)
+	if m.Type != "error" || m.Code != "unavailable" || !m.Retryable {
+		t.Fatalf("answer while Redis is frozen: %+v, want an unavailable retryable error", m)
 	}
 	for range c.nodes {
 		rd := <-readyc
@@ -1072,6 +1076,78 @@ func TestClusterRedisStopped(t *testing.T) {
 	t.Logf("instances ready %v after SIGCONT", time.Since(resumed).Round(time.Millisecond))
 	r.fac.must("activity.close", map[string]any{"activity": r.poll})
 	r.logDuplicates(r.converge(c.nodes[0], want(phones), 2, 20*time.Second), 0)
+}
+
+// TestClusterHelloWhileRedisFrozen: a phone says hello to an instance that
+// does not host its session yet while Redis is frozen. That may pass, so
+// it is answered unavailable and 1013, never unauthorized and 1008: the
+// phone keeps its token, reconnects once Redis is back, and is one
+// participant with one vote.
+func TestClusterHelloWhileRedisFrozen(t *testing.T) {
+	const freeze = 4 * time.Second
+	c := startCluster(t, 2, redistest.Options{FsyncAlways: true})
+	var sess Created
+	postJSON(t, c.nodes[1].URL()+"/api/sessions", map[string]string{"title": "Frozen"}, &sess)
+	// Everything happens on instance 1, so instance 0 hosts nothing.
+	fac := connect(t, "host", sess.FacilitatorKey, c.addrs()[1:], 0, clientOpts{reconnect: true, retry: true})
+	ack := fac.must("activity.create", map[string]any{"activity": map[string]any{"kind": "poll", "title": "Q", "options": clusterOptions}})
+	var poll string
+	json.Unmarshal(ack.Activity, &poll)
+	fac.must("activity.open", map[string]any{"activity": poll})
+	fac.must("activity.present", map[string]any{"activity": poll})
+	var j struct {
+		Token string `json:"token"`
+	}
+	postJSON(t, c.nodes[1].URL()+"/api/join", map[string]string{"code": sess.Code}, &j)
+
+	c.redis.Stop()
+	continued := make(chan struct{})
+	go func() {
+		defer close(continued)
+		time.Sleep(freeze) // the fault's duration, not a wait for a condition
+		c.redis.Continue()
+	}()
+	defer func() { <-continued }()
+	// connect waits for the welcome, through the refusals during the freeze.
+	phone := connect(t, "phone", j.Token, c.addrs()[:1], 0, clientOpts{reconnect: true, retry: true})
+	phone.mu.Lock()
+	errs, closes := append([]message(nil), phone.errs...), append([]websocket.StatusCode(nil), phone.closes...)
+	phone.mu.Unlock()
+	if len(errs) == 0 || len(closes) == 0 {
+		t.Fatalf("the phone was welcomed at once: Redis was not frozen (errors %v, closes %v)", errs, closes)
+	}
+	for _, e := range errs {
+		if e.Code != "unavailable" || !e.Retryable {
+			t.Errorf("hello during the freeze: %+v, want unavailable and retryable", e)
+		}
+	}
+	for _, st := range closes {
+		if st != websocket.StatusTryAgainLater {
+			t.Errorf("hello during the freeze closed with %v, want 1013", st)
+		}
+	}
+	t.Logf("the phone was refused %d times (%v), then welcomed with the same token", len(errs), closes)
+	id := phone.send("vote", map[string]any{"activity": poll, "choices": []int{1}})
+	if m, ok := phone.answer(id, 20*time.Second); !ok || m.Type != "ack" {
+		t.Fatalf("vote after the freeze: %+v %v", m, ok)
+	}
+	var x struct {
+		Participants int `json:"participants"`
+		Activities   []pollView
+	}
+	req, _ := http.NewRequest("GET", c.nodes[0].URL()+"/api/sessions/"+sess.ID+"/export", nil)
+	req.Header.Set("Authorization", "Bearer "+sess.FacilitatorKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(&x); err != nil || len(x.Activities) != 1 {
+		t.Fatalf("export: %v %+v", err, x)
+	}
+	if x.Participants != 1 || !equal(x.Activities[0].counts(), []int{0, 1, 0, 0}) {
+		t.Fatalf("export after the freeze: %d participants, votes %v; want 1 and one vote for option 1", x.Participants, x.Activities[0].counts())
+	}
 }
 
 // rawAppend writes an entry into a session's stream the way the Redis log's

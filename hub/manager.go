@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/eventlog"
+	"github.com/townhall/townhall/session"
 )
 
 // Config tunes the hubs. The zero value works.
@@ -55,6 +56,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, when set, records what the hubs do.
 	Metrics *Metrics
+	// Limits are the session caps the reducer judges, set on every
+	// replica. Every instance of a deployment must have the same (see
+	// session.Limits). The zero value means the defaults.
+	Limits session.Limits
 }
 
 func (c *Config) fill() {

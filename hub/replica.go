@@ -101,7 +101,7 @@ func (h *Hub) load() (<-chan session.Event, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := loadSnapshot(ctx, h.m.store, h.id)
+	st, err := loadSnapshot(ctx, h.m.store, h.id, h.m.cfg.Limits)
 	if errors.Is(err, errDamagedSnapshot) {
 		h.m.cfg.Logger.Error("ignoring a damaged snapshot", "session", h.id, "err", err)
 	} else if err != nil {

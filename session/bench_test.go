@@ -153,3 +153,54 @@ func BenchmarkSnapshotEncode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQueueRaise raises n hands into an open queue, one after the
+// other, as a hall does when the floor opens; ns/raise is the cost of one
+// raise averaged over the whole fill. "apply" is the reducer alone;
+// "apply+attendee" also encodes the attendees' view and the raiser's own
+// data after each raise, as a push tick does at worst once per raise. A
+// cost per raise that grows with the queue shows here as ns/raise growing
+// between n=500 and n=2000: linearly would be 4 times, quadratically 16.
+func BenchmarkQueueRaise(b *testing.B) {
+	for _, encode := range []bool{false, true} {
+		for _, n := range []int{500, 2000} {
+			name := fmt.Sprintf("apply/hands=%d", n)
+			if encode {
+				name = fmt.Sprintf("apply+attendee/hands=%d", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				var bytes int
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					bs := newBenchState(b, n, ActivitySpec{Kind: KindQueue, Title: "Speakers"})
+					a := bs.s.Activity(bs.act)
+					b.StartTimer()
+					for _, p := range bs.parts {
+						bs.off++
+						out := bs.s.Apply(Event{Offset: bs.off, Time: bs.now, Actor: p,
+							Cmd: Command{ID: "r", Op: "hand.raise", Activity: bs.act, Name: "Someone", Constituency: "Lyon"}})
+						if out.Result.Err != nil {
+							b.Fatal(out.Result.Err)
+						}
+						if encode {
+							v, err := json.Marshal(a.View(Attendee))
+							if err != nil {
+								b.Fatal(err)
+							}
+							y, err := json.Marshal(a.You(p))
+							if err != nil {
+								b.Fatal(err)
+							}
+							bytes = len(v) + len(y)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/raise")
+				if encode {
+					b.ReportMetric(float64(bytes), "last-frame-bytes")
+				}
+			})
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"syscall"
@@ -330,7 +331,11 @@ func TestRetriedCommandCountsOnce(t *testing.T) {
 }
 
 func TestJoinLimitsOnlyFailures(t *testing.T) {
-	s := newTestServer(t, func(w *Config, _ *hub.Config) { w.JoinFailures, w.JoinFailureEvery = 5, time.Minute })
+	s := newTestServer(t, func(w *Config, _ *hub.Config) {
+		w.JoinFailures, w.JoinFailureEvery = 5, time.Minute
+		// The test plays a proxy on loopback to be another address.
+		w.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
 	sess := s.create(t, "Hall")
 	// A hall of phones behind one address joins freely.
 	for i := 0; i < 200; i++ {

@@ -91,16 +91,20 @@ func (p *phone) run(ctx context.Context, ready func(ok bool)) {
 		default:
 			r.disconnects.Add(1)
 			r.errors.add("disconnect")
-			_ = err
 		}
 		// A phone that drops again and again is bounded: it stops after a
 		// few reconnects and its pending commands count as unacked.
 		ok := false
+		wait := time.Duration(20+rand.IntN(180)) * time.Millisecond
+		if websocket.CloseStatus(err) == closeFlooding {
+			wait += floodBackoff // the protocol's least wait after a flood close
+		}
 		for reconnects < 3+r.cfg.connectRetries && ctx.Err() == nil {
 			reconnects++
-			if !sleepCtx(ctx, time.Duration(20+rand.IntN(180))*time.Millisecond) {
+			if !sleepCtx(ctx, wait) {
 				return
 			}
+			wait = time.Duration(20+rand.IntN(180)) * time.Millisecond
 			if err := p.connect(ctx); err != nil {
 				r.reconnectFailures.Add(1)
 				r.errors.add("re" + connErrorCode(err))
@@ -115,6 +119,13 @@ func (p *phone) run(ctx context.Context, ready func(ok bool)) {
 		}
 	}
 }
+
+// The flood close status and the least wait after it (docs/protocol.md);
+// the load generator keeps its own copy of the wire on purpose.
+const (
+	closeFlooding = 4029
+	floodBackoff  = 5 * time.Second
+)
 
 // connect joins if it has no token yet, says hello, and resends every
 // unacked command in order with its original id.

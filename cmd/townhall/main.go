@@ -14,9 +14,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +46,18 @@ const (
 	envDrain          = "TOWNHALL_DRAIN"
 	envReadyDrain     = "TOWNHALL_READY_DRAIN"
 	envPingInterval   = "TOWNHALL_PING_INTERVAL"
+
+	// Limits and abuse (docs/operations.md).
+	envTrustedProxies   = "TOWNHALL_TRUSTED_PROXIES"
+	envAllowedHosts     = "TOWNHALL_ALLOWED_HOSTS"
+	envJoinFailures     = "TOWNHALL_JOIN_FAILURES"
+	envJoinFailureEvery = "TOWNHALL_JOIN_FAILURE_EVERY"
+	envCreateBurst      = "TOWNHALL_CREATE_BURST"
+	envCreateEvery      = "TOWNHALL_CREATE_EVERY"
+	envMaxParticipants  = "TOWNHALL_MAX_PARTICIPANTS"
+	envHeaderTimeout    = "TOWNHALL_HEADER_TIMEOUT"
+	envRequestTimeout   = "TOWNHALL_REQUEST_TIMEOUT"
+	envIdleTimeout      = "TOWNHALL_IDLE_TIMEOUT"
 )
 
 func main() {
@@ -55,6 +69,16 @@ func main() {
 type config struct {
 	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel, debugAddr string
 	drain, readyDrain, pingInterval                                                              time.Duration
+	http                                                                                         httpFlags
+}
+
+// httpFlags are the limits of the HTTP side (docs/operations.md, "Limits
+// and abuse").
+type httpFlags struct {
+	trustedProxies, allowedHosts               string
+	joinFailures, createBurst, maxParticipants int
+	joinFailureEvery, createEvery              time.Duration
+	headerTimeout, requestTimeout, idleTimeout time.Duration
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -78,11 +102,21 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	str(&c.logLevel, "log-level", envLogLevel, "info", "debug, info, warn or error")
 	str(&c.debugAddr, "debug-addr", envDebugAddr, "", "if set, serves Go's profiler (/debug/pprof/) there; keep it on a private address")
 	var envErr error
+	num := func(p *int, name, env string, def int, usage string) {
+		if v := getenv(env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				envErr = errors.Join(envErr, fmt.Errorf("%s=%q: want a positive whole number", env, v))
+			}
+			def = n
+		}
+		fs.IntVar(p, name, def, usage+" (env "+env+")")
+	}
 	dur := func(p *time.Duration, name, env string, def time.Duration, usage string) {
 		if v := getenv(env); v != "" {
 			d, err := time.ParseDuration(v)
-			if err != nil && envErr == nil {
-				envErr = fmt.Errorf("%s: %w", env, err)
+			if err != nil || d <= 0 {
+				envErr = errors.Join(envErr, fmt.Errorf("%s=%q: want a positive duration like 20s", env, v))
 			}
 			def = d
 		}
@@ -93,11 +127,99 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 		"on SIGTERM, how long /readyz answers 503 while the server still serves, so a load balancer stops sending clients")
 	dur(&c.pingInterval, "ping-interval", envPingInterval, 25*time.Second,
 		"how often each websocket is pinged; one that does not answer within 20 s is closed")
+	h := &c.http
+	str(&h.trustedProxies, "trusted-proxies", envTrustedProxies, "", "comma-separated CIDRs of the reverse proxies in front; only they may set X-Forwarded-For and X-Forwarded-Proto (default: none)")
+	str(&h.allowedHosts, "allowed-hosts", envAllowedHosts, "", "comma-separated hosts (name, or name:port) whose Host header may build join links when --public-url is not set (default: localhost and the addresses this server listens on)")
+	num(&h.joinFailures, "join-failures", envJoinFailures, 150, "failed joins (unknown codes) one client address may make at once")
+	dur(&h.joinFailureEvery, "join-failure-every", envJoinFailureEvery, 20*time.Second, "one more failed join is allowed per this much time")
+	num(&h.createBurst, "create-burst", envCreateBurst, 60, "sessions one client address may create at once")
+	dur(&h.createEvery, "create-every", envCreateEvery, 2*time.Second, "one more session creation is allowed per this much time")
+	num(&h.maxParticipants, "max-participants", envMaxParticipants, 100_000, "the most participants a session takes")
+	dur(&h.headerTimeout, "header-timeout", envHeaderTimeout, 10*time.Second, "time to read a request's headers")
+	dur(&h.requestTimeout, "request-timeout", envRequestTimeout, 30*time.Second, "time to read and answer a whole request (websockets are not bound by it)")
+	dur(&h.idleTimeout, "idle-timeout", envIdleTimeout, 120*time.Second, "how long an idle keep-alive connection stays open")
 	if envErr != nil {
 		fmt.Fprintln(stderr, "townhall:", envErr)
 		return c, envErr
 	}
-	return c, fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	for _, bad := range []bool{h.joinFailures <= 0, h.createBurst <= 0, h.maxParticipants <= 0,
+		h.joinFailureEvery <= 0, h.createEvery <= 0, h.headerTimeout <= 0, h.requestTimeout <= 0, h.idleTimeout <= 0} {
+		if bad {
+			err := errors.New("limits and timeouts must be positive")
+			fmt.Fprintln(stderr, "townhall:", err)
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs; a bare address is
+// that address alone.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range splitList(list) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR like 10.0.0.0/8 or an address", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+func splitList(list string) []string {
+	var out []string
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// allowedHosts is --allowed-hosts, or by default localhost and the
+// addresses the server listens on: all of the machine's when it listens
+// on every interface, which is how phones in the room reach a laptop.
+func allowedHosts(flag string, addr net.Addr, interfaces func() ([]net.Addr, error)) []string {
+	if hosts := splitList(flag); len(hosts) > 0 {
+		return hosts
+	}
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	ip := listenIP(addr)
+	if ip == nil || !ip.IsUnspecified() {
+		if ip != nil && !ip.IsLoopback() {
+			hosts = append(hosts, ip.String())
+		}
+		return hosts
+	}
+	addrs, _ := interfaces()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			hosts = append(hosts, n.IP.String())
+		}
+	}
+	return hosts
+}
+
+func listenIP(addr net.Addr) net.IP {
+	if t, ok := addr.(*net.TCPAddr); ok {
+		return t.IP
+	}
+	return nil
+}
+
+// openToAll says whether the server listens beyond this machine while
+// anyone may create sessions: then it says so at start.
+func openToAll(addr net.Addr, createToken string) bool {
+	ip := listenIP(addr)
+	return createToken == "" && (ip == nil || !ip.IsLoopback())
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -149,17 +271,28 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 			origins = append(origins, o)
 		}
 	}
-	srv := web.New(web.Config{
-		Store: store, Hubs: hubs, Secret: secret, PublicURL: cfg.publicURL,
-		AllowedOrigins: origins, CreateToken: cfg.createToken, Gatherer: reg,
-		MetricsElsewhere: cfg.metricsAddr != "" && cfg.metricsAddr != cfg.addr, Logger: log,
-	})
-
+	proxies, err := parsePrefixes(cfg.http.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	srv := web.New(web.Config{
+		Store: store, Hubs: hubs, Secret: secret, PublicURL: cfg.publicURL,
+		AllowedOrigins: origins, CreateToken: cfg.createToken, Gatherer: reg,
+		MetricsElsewhere: cfg.metricsAddr != "" && cfg.metricsAddr != cfg.addr, Logger: log,
+		TrustedProxies: proxies, AllowedHosts: allowedHosts(cfg.http.allowedHosts, ln.Addr(), net.InterfaceAddrs),
+		JoinFailures: cfg.http.joinFailures, JoinFailureEvery: cfg.http.joinFailureEvery,
+		CreateBurst: cfg.http.createBurst, CreateEvery: cfg.http.createEvery, MaxParticipants: cfg.http.maxParticipants,
+		HeaderTimeout: cfg.http.headerTimeout, RequestTimeout: cfg.http.requestTimeout, IdleTimeout: cfg.http.idleTimeout,
+	})
+	if openToAll(ln.Addr(), cfg.createToken) {
+		log.Warn("anyone who can reach this server can create sessions: set --create-token (TOWNHALL_CREATE_TOKEN), or listen on 127.0.0.1 behind a proxy",
+			"addr", ln.Addr().String())
+	}
+	httpSrv := srv.HTTPServer()
 	errs := make(chan error, 2)
 	go func() { errs <- httpSrv.Serve(ln) }()
 	var metricsSrv *http.Server
