@@ -28,8 +28,10 @@ const (
 	// askersAtOnce bounds the websockets open at a time while the board
 	// fills.
 	askersAtOnce = 25
-	// qaPage is the number of questions the console draws at a time.
-	qaPage = 100
+	// qaPage is the number of questions the console draws at a time, and
+	// phonePage the number a phone does.
+	qaPage    = 100
+	phonePage = 50
 	// everyNth question mentions filterWord, for the filter to find.
 	everyNth   = 100
 	filterWord = "bicycle"
@@ -316,6 +318,19 @@ func TestConsoleLargeBoard(t *testing.T) {
 	t.Logf("show %d more: %.0f ms; type the filter word and Enter until %d matches are listed: %.0f ms; a moderation by keyboard seen on the console: %.0f ms; long tasks: %d, the longest %.0f ms", qaPage, moreMS, matching, filterMS, hiddenMS, len(longTasks), longest)
 	// Last, as axe itself is a long task.
 	checkAxe(t, host, runAxe(t, host, axeSource(t)))
+
+	// A phone shown the whole board draws a page of it too.
+	att := tables(t, "attendee")
+	fac.must("activity.reveal", map[string]any{"activity": qa, "attendees": true, "display": false})
+	phone := newTab(t, "attendee", PhoneWidth, PhoneHeight)
+	must(t, JoinFromLanding(phone, srv.URL(), created.Code))
+	phoneRows := `document.querySelectorAll("#main .qa > ul.entries > li")`
+	phoneMore := `[...document.querySelectorAll("#main .qa > button")].find(b => !b.hidden)`
+	must(t, phone.WaitJS(Patience, "a page of questions on the phone", fmt.Sprintf(`%s.length === %d && %s.textContent === %s`, phoneRows, phonePage, phoneMore, JS(att.T("en", "qa.show_more", "n", phonePage))), phoneRows+`.length`))
+	_, err = Eval[chromedp.Void](phone, phoneMore+`.focus()`)
+	must(t, err)
+	must(t, press(phone, "\r"))
+	must(t, phone.WaitJS(Patience, "two pages on the phone", fmt.Sprintf(`%s.length === %d && document.activeElement === %s[%d]`, phoneRows, 2*phonePage, phoneRows, phonePage), phoneRows+`.length`))
 }
 
 func mustText(tab *Tab, expr string) string {
@@ -324,4 +339,57 @@ func mustText(tab *Tab, expr string) string {
 		return err.Error()
 	}
 	return fmt.Sprint(v)
+}
+
+// TestPhoneLimitMessage: an attendee who has asked as many questions as a
+// participant may gets the server's sentence on the phone when asking one
+// more, and the board does not grow.
+func TestPhoneLimitMessage(t *testing.T) {
+	requireBrowser(t)
+	t.Parallel()
+	srv := startServer(t)
+	var created Created
+	postJSON(t, srv.URL()+"/api/sessions", map[string]string{"title": "Limits"}, &created)
+	fac := connect(t, "host", created.FacilitatorKey, []string{srv.Addr}, 0, clientOpts{})
+	ack := fac.must("activity.create", map[string]any{"activity": map[string]any{"kind": "qa", "title": "Questions", "moderated": false}})
+	var qa string
+	must(t, json.Unmarshal(ack.Activity, &qa))
+	fac.must("activity.open", map[string]any{"activity": qa})
+	fac.must("activity.present", map[string]any{"activity": qa})
+
+	phone := newTab(t, "attendee", PhoneWidth, PhoneHeight)
+	must(t, JoinFromLanding(phone, srv.URL(), created.Code))
+	must(t, phone.WaitJS(Patience, "the question form", `!!document.getElementById("question")`, `document.getElementById("main").innerText.slice(0, 300)`))
+	// The same participant asks its 20 questions from another socket of
+	// the same token, quicker than typing them.
+	token, err := Eval[string](phone, fmt.Sprintf(`localStorage.getItem(%s)`, JS("townhall.token."+created.Code)))
+	must(t, err)
+	same := connect(t, "samephone", token, []string{srv.Addr}, 0, clientOpts{})
+	for i := range perAsker {
+		same.must("qa.ask", map[string]any{"activity": qa, "text": fmt.Sprintf("Question number %d?", i+1)})
+	}
+
+	must(t, phone.Do(
+		chromedp.SendKeys(chromedp.ID("question"), "One question too many?"),
+		chromedp.Click(chromedp.CSS(`#main .qa form button[type=submit]`)),
+	))
+	want := fmt.Sprintf("You have asked %d questions, the most allowed.", perAsker)
+	must(t, phone.WaitJS(Patience, "the limit on the phone", fmt.Sprintf(`%s === %s`, textOf("#alert"), JS(want)), textOf("#alert")))
+	if v, err := Eval[string](phone, `document.getElementById("question").value`); err != nil || v != "One question too many?" {
+		t.Errorf("the refused question was not kept in the form: %q (%v)", v, err)
+	}
+	var x struct {
+		Activities []struct {
+			ID      string            `json:"id"`
+			Entries []json.RawMessage `json:"entries"`
+		} `json:"activities"`
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	must(t, srv.Export(ctx, created.ID, created.FacilitatorKey, &x))
+	for _, a := range x.Activities {
+		if a.ID == qa && len(a.Entries) != perAsker {
+			t.Errorf("the board holds %d questions; want %d", len(a.Entries), perAsker)
+		}
+	}
 }

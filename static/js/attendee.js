@@ -580,6 +580,9 @@ function wordScreen(a0) {
 
 // ---------- Q&A ----------
 
+// QA_PAGE is how many questions a phone draws at a time.
+const QA_PAGE = 50;
+
 function qaScreen(a0) {
   const head = titleBlock(a0);
   const area = h("textarea", { id: "question", class: "field", rows: "3", maxlength: "500", "aria-describedby": "q-hint" });
@@ -598,7 +601,24 @@ function qaScreen(a0) {
   const listHead = h("h2", { text: t("qa.questions") });
   const list = h("ul", { class: "entries" });
   const empty = h("p", { class: "hint" });
-  const el = h("section", { class: "act qa", "aria-labelledby": "act-title" }, ...head.nodes, form, confirm, mineBox, listHead, sortBar, empty, list);
+  // A board may hold thousands of questions: a phone draws a page of them
+  // at a time.
+  let limit = QA_PAGE;
+  const more = h("button", {
+    type: "button",
+    class: "btn secondary wide",
+    onclick: () => {
+      const before = list.children.length;
+      limit += QA_PAGE;
+      paint();
+      const li = list.children[before];
+      if (li) {
+        li.setAttribute("tabindex", "-1");
+        li.focus();
+      }
+    },
+  });
+  const el = h("section", { class: "act qa", "aria-labelledby": "act-title" }, ...head.nodes, form, confirm, mineBox, listHead, sortBar, empty, list, more);
 
   let a = a0;
   let y = {};
@@ -666,10 +686,14 @@ function qaScreen(a0) {
   function paint() {
     byVotes.setAttribute("aria-pressed", sort === "votes" ? "true" : "false");
     byTime.setAttribute("aria-pressed", sort === "time" ? "true" : "false");
-    const entries = (a.entries || []).filter((e) => e.status === "visible" || e.status === "answered");
+    const all = (a.entries || []).filter((e) => e.status === "visible" || e.status === "answered");
     if (sort === "time") {
-      entries.sort((p, q) => (q.pinned ? 1 : 0) - (p.pinned ? 1 : 0) || String(q.createdAt || "").localeCompare(String(p.createdAt || "")));
+      all.sort((p, q) => (q.pinned ? 1 : 0) - (p.pinned ? 1 : 0) || String(q.createdAt || "").localeCompare(String(p.createdAt || "")));
     }
+    const entries = all.length > limit ? all.slice(0, limit) : all;
+    const left = all.length - entries.length;
+    more.hidden = left <= 0;
+    setText(more, t("qa.show_more", { n: Math.min(QA_PAGE, left) }));
     const seen = new Set(entries.map((e) => e.id));
     for (const id of items.keys()) if (!seen.has(id)) items.get(id).remove(), items.delete(id);
     const focused = document.activeElement;
