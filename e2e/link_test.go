@@ -114,7 +114,9 @@ func inView(sel string) string {
 // controls are disabled and a banner stays in sight whatever the scroll;
 // two more clicks do nothing. When the link returns, the click that was on
 // its way is sent again with its id and takes effect once: one speaker
-// change, not three.
+// change, not three. A click that arrives after another console gave the
+// floor to someone else is refused (conflict), and the console says so
+// beside the queue.
 func TestConsoleOfflineNoStaleClicks(t *testing.T) {
 	requireBrowser(t)
 	t.Parallel()
@@ -197,6 +199,23 @@ func TestConsoleOfflineNoStaleClicks(t *testing.T) {
 	}
 	if s, err := Eval[string](host, speaker); err != nil || s != "Bob" {
 		t.Errorf("the console shows %q on the floor (%v); want Bob", s, err)
+	}
+
+	// The link dies again with a click on its way, and meanwhile the floor
+	// changes hands by another console: when the click arrives, it names a
+	// speaker who no longer has the floor, and the server refuses it. The
+	// console says so beside the queue's controls, and nothing changes.
+	other := connect(t, "otherconsole", created.FacilitatorKey, []string{srv.Addr}, 0, clientOpts{})
+	proxy.setMode(blackhole)
+	must(t, host.Do(chromedp.Click(chromedp.CSS(next))))
+	other.must("queue.next", map[string]any{"activity": queue})
+	must(t, host.WaitJS(deadLinkPatience, "the console offline again", consoleOffline, consoleState))
+	proxy.setMode(forward)
+	cardError := textOf(card + " .card-error")
+	must(t, host.WaitJS(deadLinkPatience, "the refusal beside the queue", fmt.Sprintf(`%s === %s`, cardError, JS(hostT.T("en", "error.conflict", "reason", "Cy has the floor now: nothing was changed."))), cardError))
+	must(t, host.WaitJS(Patience, "Cy on the floor", speaker+` === "Cy"`, speaker))
+	if got := turns(t, srv, created, queue); strings.Join(got, ",") != "Ada,Bob,Cy" {
+		t.Fatalf("the floor went to %v; want Ada, Bob, Cy: the stale click must not end Cy's turn", got)
 	}
 }
 
