@@ -97,6 +97,7 @@ func (p *linkProxy) close() {
 // forward, the connections that lost bytes are closed: their streams can
 // never be whole again, as after a real outage.
 func (p *linkProxy) setMode(m proxyMode) {
+	p.t.Logf("link proxy %s: %s", p.ln.Addr(), m)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.mode = m
@@ -106,12 +107,6 @@ func (p *linkProxy) setMode(m proxyMode) {
 			c.server.Close()
 		}
 	}
-}
-
-func (p *linkProxy) currentMode() proxyMode {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.mode
 }
 
 // wsOpensSince returns when the websocket upgrades forwarded after t0 went
