@@ -286,6 +286,12 @@ func TestCloseStatusesReconnect(t *testing.T) {
 			t.Fatalf("close %d: %d websockets closed; want the page's one", c.status, n)
 		}
 		must(t, phone.WaitJS(Patience, fmt.Sprintf("the reconnecting banner after %d", c.status), fmt.Sprintf(`%s === %s`, banner, JS(c.banner)), banner))
+		if c.least > 0 {
+			// The phone's network comes back and the tab is shown again: the
+			// page still waits as long as the server asked.
+			_, err := Eval[chromedp.Void](phone, `window.dispatchEvent(new Event("online")); document.dispatchEvent(new Event("visibilitychange"))`)
+			must(t, err)
+		}
 		must(t, phone.WaitJS(deadLinkPatience, fmt.Sprintf("the page back after %d", c.status), online, banner))
 		waitHellos(before + 1)
 		opens := proxy.wsOpensSince(at)

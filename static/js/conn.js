@@ -161,6 +161,9 @@ export function connect(opts) {
   let offset = 0;
   let backoff = BACKOFF_MIN;
   let retryTimer = 0;
+  // After a flood or busy close, no reconnect before this time, whatever
+  // wakes the page (its network back, the tab shown again).
+  let notBefore = 0;
   let watchdog = 0;
   let status = "";
   // Liveness: when the current socket was opened, when its last frame came,
@@ -251,10 +254,15 @@ export function connect(opts) {
     }
     setStatus("offline", info);
     if (action === ACTION.RECONNECT_AFTER_5S) {
-      scheduleReconnect(FLOOD_BACKOFF_MS + Math.random() * 2000);
+      const d = FLOOD_BACKOFF_MS + Math.random() * 2000;
+      notBefore = Date.now() + d;
+      scheduleReconnect(d);
       return;
     }
-    if (action === ACTION.RECONNECT_BACKOFF) backoff = Math.max(backoff, BACKOFF_BUSY_MIN);
+    if (action === ACTION.RECONNECT_BACKOFF) {
+      backoff = Math.max(backoff, BACKOFF_BUSY_MIN);
+      notBefore = Date.now() + backoff / 2;
+    }
     scheduleReconnect();
   }
 
@@ -479,6 +487,9 @@ export function connect(opts) {
   function wake() {
     if (stopped || ws) return;
     if (document.visibilityState === "hidden") return;
+    const wait = notBefore - Date.now();
+    // The server asked for the wait: keep the timer that honours it.
+    if (wait > 0) return;
     clearTimeout(retryTimer);
     retryTimer = 0;
     backoff = BACKOFF_MIN;
