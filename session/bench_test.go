@@ -161,25 +161,31 @@ func BenchmarkSnapshotEncode(b *testing.B) {
 // data after each raise, as a push tick does at worst once per raise. A
 // cost per raise that grows with the queue shows here as ns/raise growing
 // between n=500 and n=2000: linearly would be 4 times, quadratically 16.
+//
+// A first-come queue (the default) places a raise without computing the
+// whole order again; an alternating queue computes it, so its cost per raise
+// grows with the queue, linearly.
 func BenchmarkQueueRaise(b *testing.B) {
-	for _, encode := range []bool{false, true} {
+	cities := []string{"Lyon", "Lille", "Nice", "Brest"}
+	for _, tc := range []struct {
+		name   string
+		policy string
+		encode bool
+	}{{"apply", PolicyFIFO, false}, {"apply+attendee", PolicyFIFO, true}, {"alternate/apply", PolicyAlternate, false}} {
 		for _, n := range []int{500, 2000} {
-			name := fmt.Sprintf("apply/hands=%d", n)
-			if encode {
-				name = fmt.Sprintf("apply+attendee/hands=%d", n)
-			}
-			b.Run(name, func(b *testing.B) {
+			encode := tc.encode
+			b.Run(fmt.Sprintf("%s/hands=%d", tc.name, n), func(b *testing.B) {
 				var bytes int
 				b.ReportAllocs()
 				for b.Loop() {
 					b.StopTimer()
-					bs := newBenchState(b, n, ActivitySpec{Kind: KindQueue, Title: "Speakers"})
+					bs := newBenchState(b, n, ActivitySpec{Kind: KindQueue, Title: "Speakers", Policy: tc.policy})
 					a := bs.s.Activity(bs.act)
 					b.StartTimer()
-					for _, p := range bs.parts {
+					for i, p := range bs.parts {
 						bs.off++
 						out := bs.s.Apply(Event{Offset: bs.off, Time: bs.now, Actor: p,
-							Cmd: Command{ID: "r", Op: "hand.raise", Activity: bs.act, Name: "Someone", Constituency: "Lyon"}})
+							Cmd: Command{ID: "r", Op: "hand.raise", Activity: bs.act, Name: "Someone", Constituency: cities[i%len(cities)]}})
 						if out.Result.Err != nil {
 							b.Fatal(out.Result.Err)
 						}

@@ -19,6 +19,9 @@ const (
 	OpJoin   = "join"
 )
 
+// OpEnd is the facilitator's op that ends a session.
+const OpEnd = "session.end"
+
 // Event is one entry of a session's log. Offset and Time are set by the log
 // when the event is appended; everything else is decided before.
 type Event struct {

@@ -364,11 +364,11 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		if err := need(Facilitator); err != nil {
 			return Result{}, Change{}, err
 		}
+		// A reveal sets who sees the results, it does not toggle: sent
+		// again it asks for what is there, so it is not refused (the
+		// console and the load generator send both fields every time).
 		if c.Attendees == nil && c.Display == nil {
 			return Result{}, Change{}, errorf(CodeBadRequest, "activity.reveal needs \"attendees\" or \"display\".")
-		}
-		if (c.Attendees == nil || *c.Attendees == a.Revealed.Attendees) && (c.Display == nil || *c.Display == a.Revealed.Display) {
-			return Result{}, Change{}, errorf(CodeConflict, "The results are shown that way already.")
 		}
 		if !dry {
 			if c.Attendees != nil {

@@ -294,6 +294,24 @@ func (s *Server) facilitatorHub(c echo.Context) (*hub.Hub, func(), error) {
 	return h, release, nil
 }
 
+// deleteSession removes a session and its log everywhere (PROTOCOL.md 1.1,
+// "Sessions are deleted, not wiped"). Its clients get not_found and 1008;
+// no instance takes it for a store that lost data.
+func (s *Server) deleteSession(c echo.Context) error {
+	id := c.Param("id")
+	cred, ok := s.tokens.check(bearer(c))
+	if !ok || cred.Role != session.Facilitator || cred.Session != id {
+		return fail(http.StatusUnauthorized, protocol.CodeUnauthorized, "This needs the session's facilitator key.")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
+	defer cancel()
+	if err := s.cfg.Hubs.Delete(ctx, id); err != nil {
+		return storeError(err)
+	}
+	s.log.Info("audit: session deleted", "session", id, "ip", c.RealIP())
+	return c.NoContent(http.StatusNoContent)
+}
+
 func (s *Server) export(c echo.Context) error {
 	h, release, err := s.facilitatorHub(c)
 	if err != nil {

@@ -168,6 +168,7 @@ func New(cfg Config) *Server {
 	api.POST("/sessions", s.createSession)
 	api.POST("/join", s.join)
 	api.GET("/sessions/:id/export", s.export)
+	api.DELETE("/sessions/:id", s.deleteSession)
 	api.GET("/sessions/:id/qr.svg", s.qr)
 
 	e.GET("/ws", s.websocket)

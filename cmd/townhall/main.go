@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 
 	"github.com/townhall/townhall/eventlog"
 	"github.com/townhall/townhall/hub"
+	"github.com/townhall/townhall/session"
 	"github.com/townhall/townhall/web"
 )
 
@@ -46,6 +48,7 @@ const (
 	envDrain          = "TOWNHALL_DRAIN"
 	envReadyDrain     = "TOWNHALL_READY_DRAIN"
 	envPingInterval   = "TOWNHALL_PING_INTERVAL"
+	envRetention      = "TOWNHALL_RETENTION"
 
 	// Limits and abuse (docs/operations.md).
 	envTrustedProxies   = "TOWNHALL_TRUSTED_PROXIES"
@@ -58,6 +61,13 @@ const (
 	envHeaderTimeout    = "TOWNHALL_HEADER_TIMEOUT"
 	envRequestTimeout   = "TOWNHALL_REQUEST_TIMEOUT"
 	envIdleTimeout      = "TOWNHALL_IDLE_TIMEOUT"
+	envMaxQAEntries     = "TOWNHALL_MAX_QA_ENTRIES"
+	envMaxQAPerPerson   = "TOWNHALL_MAX_QA_PER_PARTICIPANT"
+	envMaxActivities    = "TOWNHALL_MAX_ACTIVITIES"
+	envQueueShown       = "TOWNHALL_QUEUE_SHOWN"
+	envMaxConnsPerToken = "TOWNHALL_MAX_SOCKETS_PER_TOKEN"
+	envCommandRate      = "TOWNHALL_COMMAND_RATE"
+	envCommandBurst     = "TOWNHALL_COMMAND_BURST"
 )
 
 func main() {
@@ -68,8 +78,10 @@ func main() {
 
 type config struct {
 	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel, debugAddr string
-	drain, readyDrain, pingInterval                                                              time.Duration
+	drain, readyDrain, pingInterval, retention                                                   time.Duration
 	http                                                                                         httpFlags
+	limits                                                                                       session.Limits
+	maxConnsPerToken, commandRate, commandBurst                                                  int
 }
 
 // httpFlags are the limits of the HTTP side (docs/operations.md, "Limits
@@ -127,6 +139,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 		"on SIGTERM, how long /readyz answers 503 while the server still serves, so a load balancer stops sending clients")
 	dur(&c.pingInterval, "ping-interval", envPingInterval, 25*time.Second,
 		"how often each websocket is pinged; one that does not answer within 20 s is closed")
+	retention := ""
+	str(&retention, "retention", envRetention, "", "delete sessions that ended longer ago than this, e.g. 720h (default: keep them)")
 	h := &c.http
 	str(&h.trustedProxies, "trusted-proxies", envTrustedProxies, "", "comma-separated CIDRs of the reverse proxies in front; only they may set X-Forwarded-For and X-Forwarded-Proto (default: none)")
 	str(&h.allowedHosts, "allowed-hosts", envAllowedHosts, "", "comma-separated hosts (name, or name:port) whose Host header may build join links when --public-url is not set (default: localhost and the addresses this server listens on)")
@@ -138,6 +152,16 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	dur(&h.headerTimeout, "header-timeout", envHeaderTimeout, 10*time.Second, "time to read a request's headers")
 	dur(&h.requestTimeout, "request-timeout", envRequestTimeout, 30*time.Second, "time to read and answer a whole request (websockets are not bound by it)")
 	dur(&h.idleTimeout, "idle-timeout", envIdleTimeout, 120*time.Second, "how long an idle keep-alive connection stays open")
+	// Session caps: every instance of one deployment must have the same,
+	// since every replica judges commands by them (session.Limits).
+	l := &c.limits
+	num(&l.QAEntries, "max-qa-entries", envMaxQAEntries, session.DefaultQAEntries, "entries on one Q&A board")
+	num(&l.QAEntriesPerParticipant, "max-qa-per-participant", envMaxQAPerPerson, session.DefaultQAEntriesPerParticipant, "entries one participant may add to one Q&A board")
+	num(&l.Activities, "max-activities", envMaxActivities, session.DefaultActivities, "activities in one session")
+	num(&l.QueueShown, "queue-shown", envQueueShown, session.DefaultQueueShown, "waiting hands of a queue sent to phones, from the front (consoles and displays get all)")
+	num(&c.maxConnsPerToken, "max-sockets-per-token", envMaxConnsPerToken, 8, "open websockets of one attendee token on one instance")
+	num(&c.commandRate, "command-rate", envCommandRate, 10, "commands per second one connection may send")
+	num(&c.commandBurst, "command-burst", envCommandBurst, 20, "commands one connection may send at once")
 	if envErr != nil {
 		fmt.Fprintln(stderr, "townhall:", envErr)
 		return c, envErr
@@ -145,7 +169,17 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	for _, bad := range []bool{h.joinFailures <= 0, h.createBurst <= 0, h.maxParticipants <= 0,
+	if retention != "" {
+		d, err := time.ParseDuration(retention)
+		if err != nil || d <= 0 {
+			err := fmt.Errorf("--retention %q: want a positive duration like 720h", retention)
+			fmt.Fprintln(stderr, "townhall:", err)
+			return c, err
+		}
+		c.retention = d
+	}
+	for _, bad := range []bool{c.limits.QAEntries <= 0, c.limits.QAEntriesPerParticipant <= 0, c.limits.Activities <= 0,
+		c.limits.QueueShown <= 0, c.maxConnsPerToken <= 0, c.commandRate <= 0, c.commandBurst <= 0, h.joinFailures <= 0, h.createBurst <= 0, h.maxParticipants <= 0,
 		h.joinFailureEvery <= 0, h.createEvery <= 0, h.headerTimeout <= 0, h.requestTimeout <= 0, h.idleTimeout <= 0} {
 		if bad {
 			err := errors.New("limits and timeouts must be positive")
@@ -264,7 +298,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg), PingInterval: cfg.pingInterval})
+	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg), PingInterval: cfg.pingInterval,
+		Limits: cfg.limits, MaxConnsPerToken: cfg.maxConnsPerToken,
+		CommandRate: float64(cfg.commandRate), CommandBurst: cfg.commandBurst})
 	var origins []string
 	for _, o := range strings.Split(cfg.origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -327,6 +363,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	case err := <-errs:
 		return err
 	}
+	// Background work ends before the store closes (deferred earlier).
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	if cfg.retention > 0 {
+		bg.Go(func() { retain(ctx, hubs, cfg.retention, log) })
+	}
+
 	// The load balancer's health check sees 503 first, while this instance
 	// still serves whoever it sends meanwhile; then clients are told to
 	// reconnect, and find another instance.
@@ -346,6 +389,27 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		metricsSrv.Shutdown(dctx)
 	}
 	return nil
+}
+
+// retain deletes the sessions that ended longer ago than retention, at
+// start and then every hour (every instance sweeps; a session deleted
+// twice is deleted once).
+func retain(ctx context.Context, hubs *hub.Manager, retention time.Duration, log *slog.Logger) {
+	every := min(time.Hour, retention)
+	for {
+		n, err := hubs.DeleteEnded(ctx, time.Now().Add(-retention))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("retention sweep", "err", err)
+		}
+		if n > 0 {
+			log.Info("audit: sessions deleted by retention", "count", n, "retention", retention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
 }
 
 func storeName(cfg config) string {
