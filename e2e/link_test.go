@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -470,4 +471,60 @@ func TestOfflineAccessibility(t *testing.T) {
 	}
 	proxy.setMode(forward)
 	must(t, host.WaitJS(deadLinkPatience, "the console back", `document.getElementById("status").dataset.status === "online"`, consoleState))
+}
+
+// TestDeletedSession: the facilitator deletes a session while its console,
+// display and a phone are connected. Each page is told not_found and close
+// 1008 and says the session is gone; none of them reconnects, and the phone
+// keeps its token and offers to join again rather than joining by itself.
+func TestDeletedSession(t *testing.T) {
+	requireBrowser(t)
+	t.Parallel()
+	srv := startServer(t)
+	att := tables(t, "attendee")
+	hostT := tables(t, "host")
+	show := tables(t, "show")
+
+	host := newTab(t, "console", ScreenWidth, ScreenHeight)
+	created, err := CreateSession(host, srv.URL(), "Short-lived")
+	must(t, err)
+	link, err := ShowLink(host)
+	must(t, err)
+	display := newTab(t, "display", ScreenWidth, ScreenHeight)
+	must(t, display.Do(chromedp.Navigate(link)))
+	must(t, display.WaitJS(Patience, "the display online", `document.getElementById("status").dataset.state === "online"`, `document.getElementById("status").dataset.state`))
+	phone := newTab(t, "attendee", PhoneWidth, PhoneHeight)
+	must(t, JoinFromLanding(phone, srv.URL(), created.Code))
+	key := "townhall.token." + created.Code
+	token, err := Eval[string](phone, fmt.Sprintf(`localStorage.getItem(%s)`, JS(key)))
+	must(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, srv.URL()+"/api/sessions/"+created.ID, nil)
+	must(t, err)
+	req.Header.Set("Authorization", "Bearer "+created.FacilitatorKey)
+	res, err := http.DefaultClient.Do(req)
+	must(t, err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE answered %s; want 204", res.Status)
+	}
+
+	must(t, host.WaitJS(Patience, "the console's notice", fmt.Sprintf(`!document.getElementById("fatal").hidden && %s === %s`, textOf("#fatal-text"), JS(hostT.T("en", "fatal.notFound"))), textOf("#fatal-text")))
+	must(t, display.WaitJS(Patience, "the display's notice", fmt.Sprintf(`document.body.innerText.includes(%s)`, JS(show.T("en", "error.notFound"))), `document.body.innerText.slice(0, 300)`))
+	must(t, phone.WaitJS(Patience, "the phone's notice", fmt.Sprintf(`%s === %s && [...document.querySelectorAll("#main button")].some(b => b.textContent === %s)`, textOf("#main h1"), JS(att.T("en", "invalid.title")), JS(att.T("en", "invalid.join"))), `document.getElementById("main").innerText`))
+	if got, err := Eval[string](phone, fmt.Sprintf(`localStorage.getItem(%s)`, JS(key))); err != nil || got != token {
+		t.Errorf("the phone dropped its token (%v)", err)
+	}
+	// A stopped page says nothing about reconnecting.
+	for _, c := range []struct {
+		tab  *Tab
+		sel  string
+		want string
+	}{{host, "#status-text", hostT.T("en", "status.stopped")}, {phone, "#net", ""}, {display, "#status", ""}} {
+		if got, err := Eval[string](c.tab, textOf(c.sel)); err != nil || got != c.want {
+			t.Errorf("%s: %s says %q (%v) after the session was deleted; want %q", c.tab.Name, c.sel, got, err, c.want)
+		}
+	}
 }

@@ -340,7 +340,9 @@ function setStatus(status, info) {
   box.hidden = false;
   box.dataset.status = status;
   const labels = { connecting: t("status.connecting"), online: t("status.online"), offline: t("status.offline") };
-  $("status-text").textContent = labels[status] || status;
+  // A link that stopped for good is not "reconnecting".
+  const stopped = status === "offline" && (S.statusInfo || {}).action === ACTION.STOP;
+  $("status-text").textContent = stopped ? t("status.stopped") : labels[status] || status;
   setControls(status === "online");
 }
 
@@ -355,7 +357,7 @@ function setControls(on) {
   controls.disabled = !on;
   document.body.classList.toggle("is-offline", !on);
   const info = S.statusInfo || {};
-  const text = on || S.status !== "offline" ? ""
+  const text = on || S.status !== "offline" || info.action === ACTION.STOP ? ""
     : info.action === ACTION.RECONNECT_AFTER_5S ? t("offline.flood")
     : info.action === ACTION.RECONNECT_BACKOFF ? t("offline.busy")
     : t("offline.banner");
