@@ -498,6 +498,13 @@ func TestDeletedSession(t *testing.T) {
 	key := "townhall.token." + created.Code
 	token, err := Eval[string](phone, fmt.Sprintf(`localStorage.getItem(%s)`, JS(key)))
 	must(t, err)
+	// Another phone is offline when the session is deleted, and learns it
+	// when its link returns.
+	proxy := startProxy(t, srv.Addr)
+	away := newTab(t, "attendee away", PhoneWidth, PhoneHeight)
+	must(t, JoinFromLanding(away, proxy.URL(), created.Code))
+	proxy.setMode(refuse)
+	must(t, away.WaitJS(Patience, "the away phone offline", fmt.Sprintf(`%s === %s`, textOf("#net"), JS(att.T("en", "net.offline"))), textOf("#net")))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -517,6 +524,8 @@ func TestDeletedSession(t *testing.T) {
 	if got, err := Eval[string](phone, fmt.Sprintf(`localStorage.getItem(%s)`, JS(key))); err != nil || got != token {
 		t.Errorf("the phone dropped its token (%v)", err)
 	}
+	proxy.setMode(forward)
+	must(t, away.WaitJS(deadLinkPatience, "the away phone's notice, without the reconnecting banner", fmt.Sprintf(`%s === %s && %s === ""`, textOf("#main h1"), JS(att.T("en", "invalid.title")), textOf("#net")), `[document.getElementById("net").textContent, document.getElementById("main").innerText]`))
 	// A stopped page says nothing about reconnecting.
 	for _, c := range []struct {
 		tab  *Tab

@@ -181,10 +181,15 @@ export function connect(opts) {
   // id -> {frame, resolve, reject, sentAt, sent, retries}; Map keeps send order.
   const pending = new Map();
 
+  let statusAction = "";
   function setStatus(s, info) {
-    if (s === status) return;
+    const i = info || {};
+    // Offline, then told to stop (or to wait out a flood): the same status
+    // with another reason is news to the page.
+    if (s === status && (i.action || "") === statusAction) return;
     status = s;
-    onStatus(s, info || {});
+    statusAction = i.action || "";
+    onStatus(s, i);
   }
 
   function online() {
