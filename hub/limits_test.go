@@ -29,7 +29,7 @@ func TestReplicasHaveTheConfiguredLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	events := []session.Event{
-		{Cmd: session.Command{Op: session.OpCreate, Session: "s", Code: "12345678", Title: "Hall"}},
+		{Cmd: session.Command{Op: session.OpCreate, Session: "s", Code: "12345678", Title: "Hall", Rules: session.CurrentRules}},
 		{Actor: session.Host, Cmd: session.Command{ID: "c1", Op: "activity.create", Spec: &session.ActivitySpec{Kind: session.KindQA, Title: "One"}}},
 	}
 	for _, e := range events {

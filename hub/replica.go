@@ -61,6 +61,7 @@ func (h *Hub) run() {
 				}
 			}
 			h.applyBatch(batch)
+			h.m.cfg.Metrics.lag(batch, time.Now())
 		case <-h.wakeup:
 			h.catchUp()
 		case <-poll.C:
@@ -207,6 +208,7 @@ func (h *Hub) applyBatch(evs []session.Event) {
 	h.mu.RUnlock()
 	if len(evs) > 0 && evs[0].Offset > cur+1 {
 		// A gap: the subscription skipped events. Read them first.
+		h.m.cfg.Metrics.gap()
 		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 		err := h.readFrom(ctx)
 		cancel()

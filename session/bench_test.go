@@ -21,7 +21,7 @@ type benchState struct {
 func newBenchState(b *testing.B, n int, spec ActivitySpec) *benchState {
 	b.Helper()
 	bs := &benchState{s: &State{}, now: time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)}
-	bs.apply(b, "", Command{Op: OpCreate, Session: "s1", Code: "12345678", Title: "Bench"})
+	bs.apply(b, "", Command{Op: OpCreate, Session: "s1", Code: "12345678", Title: "Bench", Rules: CurrentRules})
 	for i := 0; i < n; i++ {
 		bs.apply(b, "", Command{Op: OpJoin, Name: "p"})
 		bs.parts = append(bs.parts, "p"+strconv.FormatUint(bs.off, 10))

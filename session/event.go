@@ -44,6 +44,7 @@ type Command struct {
 
 	// session.create and join
 	Session      string `json:"session,omitempty"`
+	Rules        int    `json:"rules,omitempty"` // session.create: State.Rules
 	Code         string `json:"code,omitempty"`
 	Title        string `json:"title,omitempty"`
 	Name         string `json:"name,omitempty"`

@@ -196,7 +196,7 @@ func fzSession(t *testing.T) (*State, uint64, time.Time) {
 			t.Fatalf("setup %s: %v", c.Op, out.Result.Err)
 		}
 	}
-	step("", Command{Op: OpCreate, Session: "s1", Code: "12345678", Title: "Fuzz"})
+	step("", Command{Op: OpCreate, Session: "s1", Code: "12345678", Title: "Fuzz", Rules: CurrentRules})
 	step("", Command{Op: OpJoin, Name: "Ana"})
 	step("", Command{Op: OpJoin, Name: "Ben"})
 	for _, spec := range []ActivitySpec{

@@ -26,6 +26,24 @@ type Limits struct {
 	QueueShown int
 }
 
+// Rules versions (State.Rules).
+const (
+	// RulesV1 is a session created before version 1.1 of the protocol: no
+	// caps, no attendee scope, no stale-click conflicts, no hand without
+	// a constituency.
+	RulesV1 = 0
+	// RulesV11 adds the checks of version 1.1.
+	RulesV11 = 1
+	// CurrentRules is what a new session is created under.
+	CurrentRules = RulesV11
+)
+
+func (s *State) v11() bool { return s.Rules >= RulesV11 }
+
+// v11 says whether the activity's session runs version 1.1 rules; an
+// activity of no state (a test's own) does.
+func (a *Activity) v11() bool { return a.rules == nil || *a.rules >= RulesV11 }
+
 // The defaults of Limits.
 const (
 	DefaultQAEntries               = 5000

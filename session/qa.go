@@ -82,10 +82,10 @@ func qaAsk(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	// One attendee with a few sockets could otherwise fill the board that
 	// every console and phone is sent (3,350 questions in 66 s, found).
 	lim := a.limits()
-	if n := lim.qaEntriesPerParticipant(); q.byAuthor[e.Actor] >= n {
+	if n := lim.qaEntriesPerParticipant(); a.v11() && q.byAuthor[e.Actor] >= n {
 		return Result{}, nil, errorf(CodeLimitReached, "You have asked "+plural(n, "question", "questions")+", the most allowed.")
 	}
-	if n := lim.qaEntries(); len(q.Entries) >= n {
+	if n := lim.qaEntries(); a.v11() && len(q.Entries) >= n {
 		return Result{}, nil, errorf(CodeLimitReached, "This board has "+plural(n, "question", "questions")+", the most allowed.")
 	}
 	id := "q" + strconv.FormatUint(e.Offset, 10)

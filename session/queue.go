@@ -185,12 +185,15 @@ func init() {
 // constituency is the stored form of what a participant chose: the
 // configured spelling, "other", or, with no list configured, the cleaned text,
 // which may be empty: a queue without constituencies does not ask for one.
-func (q *Queue) constituency(s string) (string, *Error) {
+//
+// Before version 1.1 rules (v11 false) a hand always needed one, so that an
+// old log folds as it did.
+func (q *Queue) constituency(s string, v11 bool) (string, *Error) {
 	c, err := cleanText(s, queueMaxText, true)
 	if err != nil {
 		return "", err
 	}
-	if len(q.Constituencies) == 0 {
+	if len(q.Constituencies) == 0 && (c != "" || v11) {
 		return c, nil
 	}
 	if c == "" {
@@ -223,7 +226,7 @@ func handRaise(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if err != nil {
 		return Result{}, nil, errorf(CodeBadRequest, "Name: "+err.Message)
 	}
-	cons, err := q.constituency(e.Cmd.Constituency)
+	cons, err := q.constituency(e.Cmd.Constituency, a.v11())
 	if err != nil {
 		return Result{}, nil, err
 	}

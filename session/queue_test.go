@@ -32,7 +32,7 @@ var qStart = time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
 func qNew(t *testing.T, spec ActivitySpec) *qScript {
 	t.Helper()
 	q := &qScript{t: t, s: &State{}, now: qStart, who: map[string]string{}}
-	q.apply("", Command{Op: OpCreate, Session: "s1", Code: "12345678", Title: "Town hall"})
+	q.apply("", Command{Op: OpCreate, Session: "s1", Code: "12345678", Title: "Town hall", Rules: CurrentRules})
 	spec.Kind = KindQueue
 	if spec.Title == "" {
 		spec.Title = "Speakers"

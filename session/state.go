@@ -52,6 +52,12 @@ type State struct {
 	// Limits are set by whoever makes the replica (the hub), the same on
 	// every replica; they are not part of the snapshot (see Limits).
 	Limits Limits `json:"-"`
+	// Rules is the version of the reducer's rules the session was created
+	// under (its session.create event says). A log is folded by the rules
+	// it was written under, so that an upgrade never judges an old,
+	// acknowledged command otherwise: a vote accepted before attendee
+	// scope existed stays counted.
+	Rules int `json:"rules,omitempty"`
 
 	byID map[string]*Activity
 }
@@ -83,7 +89,8 @@ type Activity struct {
 	QA    *QA    `json:"qa,omitempty"`
 	Queue *Queue `json:"queue,omitempty"`
 
-	lim *Limits // the state's, so that views and checks see its limits
+	lim   *Limits // the state's, so that views and checks see its limits
+	rules *int    // the state's Rules
 }
 
 // Result is the answer to a command: an error, or what the ack carries.
@@ -133,7 +140,7 @@ func (s *State) Restore() {
 	s.byID = make(map[string]*Activity, len(s.Activities))
 	for _, a := range s.Activities {
 		s.byID[a.ID] = a
-		a.lim = &s.Limits
+		a.lim, a.rules = &s.Limits, &s.Rules
 		a.restore()
 	}
 }
@@ -236,6 +243,7 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		}
 		if !dry {
 			s.ID, s.Code, s.Title, s.CreatedAt = c.Session, c.Code, c.Title, e.Time
+			s.Rules = c.Rules
 		}
 		return Result{}, Change{Header: true}, nil
 	case OpJoin:
@@ -278,7 +286,7 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		if err := need(Facilitator); err != nil {
 			return Result{}, Change{}, err
 		}
-		if n := s.Limits.activities(); len(s.Activities) >= n {
+		if n := s.Limits.activities(); s.v11() && len(s.Activities) >= n {
 			return Result{}, Change{}, errorf(CodeLimitReached,
 				"This session has "+plural(n, "activity", "activities")+", the most allowed.")
 		}
@@ -287,7 +295,7 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 			return Result{}, Change{}, err
 		}
 		if !dry {
-			a.lim = &s.Limits
+			a.lim, a.rules = &s.Limits, &s.Rules
 			s.Activities = append(s.Activities, a)
 			s.byID[a.ID] = a
 		}
@@ -301,10 +309,10 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		}
 		// A stale click, replayed after the screen moved on, must not
 		// take it back: the console says what it saw presented.
-		if c.Current != nil && *c.Current != s.Presented {
+		if c.Current != nil && *c.Current != s.Presented && s.v11() {
 			return Result{}, Change{}, errorf(CodeConflict, s.presentedNow()+" Nothing was changed.")
 		}
-		if c.Activity == s.Presented {
+		if c.Activity == s.Presented && s.v11() {
 			if c.Activity == "" {
 				return Result{}, Change{}, errorf(CodeConflict, "Nothing is on screen already.")
 			}
@@ -326,7 +334,7 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 	// Attendees act on what is on screen only: a draft or an activity the
 	// facilitator moved away from is not theirs to answer, and whether it
 	// exists is not theirs to learn.
-	if role == Attendee && KnownOp(c.Op) && c.Activity != s.Presented {
+	if role == Attendee && KnownOp(c.Op) && c.Activity != s.Presented && s.v11() {
 		if h, ok := handlers[c.Op]; !ok || h.role != Attendee {
 			return Result{}, Change{}, need(Facilitator)
 		}
@@ -346,10 +354,10 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		// Opening twice or closing what is not open is a click that
 		// no longer applies (a retry, or another console was faster):
 		// refused, so that the console learns the state it missed.
-		if c.Op == "activity.open" && a.State == Open {
+		if c.Op == "activity.open" && a.State == Open && s.v11() {
 			return Result{}, Change{}, errorf(CodeConflict, "This activity is open already.")
 		}
-		if c.Op == "activity.close" && a.State != Open {
+		if c.Op == "activity.close" && a.State != Open && s.v11() {
 			return Result{}, Change{}, errorf(CodeConflict, "This activity is not open.")
 		}
 		if !dry {

@@ -31,7 +31,7 @@ var scStart = time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC)
 func scNew(t *testing.T) *scScript {
 	t.Helper()
 	r := &scScript{t: t, s: &State{}, now: scStart, who: map[string]string{}}
-	r.apply("", Command{Op: OpCreate, Session: "s1", Code: "87654321", Title: "After the crisis"})
+	r.apply("", Command{Op: OpCreate, Session: "s1", Code: "87654321", Title: "After the crisis", Rules: CurrentRules})
 	return r
 }
 

@@ -451,3 +451,44 @@ func TestTextKeptAsReceived(t *testing.T) {
 	q.ask("Ana", ab)
 	scEqual(t, "question", q.board(Facilitator), []string{ab + " 0 visible"})
 }
+
+// TestOldLogsFoldByTheirRules: a session created before version 1.1 (its
+// session.create carries no rules) is folded as it was then, so that an
+// upgrade never takes back what was acknowledged: a vote on an activity
+// not on screen, a 21st question, an open twice, a hand without a
+// constituency refused.
+func TestOldLogsFoldByTheirRules(t *testing.T) {
+	r := &scScript{t: t, s: &State{Limits: Limits{QAEntriesPerParticipant: 1}}, now: scStart, who: map[string]string{}}
+	r.apply("", Command{Op: OpCreate, Session: "s1", Code: "87654321", Title: "Before 1.1"})
+	if r.s.Rules != RulesV1 {
+		t.Fatalf("rules %d, want %d", r.s.Rules, RulesV1)
+	}
+	r.join("Ana")
+	poll := r.create(ActivitySpec{Kind: KindPoll, Title: "P", Options: []string{"a", "b"}})
+	r.host(Command{Op: "activity.open", Activity: poll})
+	r.host(Command{Op: "activity.open", Activity: poll}) // no conflict then
+	if out := r.apply(r.who["Ana"], Command{ID: "v", Op: "vote", Activity: poll, Choices: []int{1}}); out.Result.Err != nil {
+		t.Fatalf("a vote on a poll not on screen, under the old rules: %v", out.Result.Err)
+	}
+	qa := r.create(ActivitySpec{Kind: KindQA, Title: "Q"})
+	r.host(Command{Op: "activity.open", Activity: qa})
+	for i := 0; i < 3; i++ {
+		if out := r.apply(r.who["Ana"], Command{ID: fmt.Sprint("q", i), Op: "qa.ask", Activity: qa, Text: fmt.Sprint("Question ", i)}); out.Result.Err != nil {
+			t.Fatalf("question %d under the old rules: %v", i, out.Result.Err)
+		}
+	}
+	queue := r.create(ActivitySpec{Kind: KindQueue, Title: "Floor"})
+	r.host(Command{Op: "activity.open", Activity: queue})
+	out := r.apply(r.who["Ana"], Command{ID: "h", Op: "hand.raise", Activity: queue, Name: "Ana"})
+	if out.Result.Err == nil || out.Result.Err.Code != CodeBadRequest {
+		t.Fatalf("a hand without a constituency under the old rules: %v, want bad_request as then", out.Result.Err)
+	}
+	// A snapshot keeps the rules.
+	b, _ := json.Marshal(r.s)
+	var back State
+	json.Unmarshal(b, &back)
+	back.Restore()
+	if back.Rules != RulesV1 || back.v11() {
+		t.Fatalf("rules after a snapshot: %d", back.Rules)
+	}
+}

@@ -157,7 +157,7 @@ func (s *Server) createSession(c echo.Context) error {
 			return storeError(err)
 		}
 	}
-	ev := session.Event{Cmd: session.Command{Op: session.OpCreate, Session: id, Code: code, Title: title}}
+	ev := session.Event{Cmd: session.Command{Op: session.OpCreate, Session: id, Code: code, Title: title, Rules: session.CurrentRules}}
 	if _, err := s.cfg.Store.Append(ctx, id, ev); err != nil {
 		return storeError(err)
 	}
@@ -193,7 +193,8 @@ func normalizeCode(code string) (string, bool) {
 // the phones that scanned the QR code get in while someone at the same
 // address guesses, and the guesser cannot tell a right code from a wrong
 // one by adding a made-up key.
-func (s *Server) join(c echo.Context) error {
+func (s *Server) join(c echo.Context) (err error) {
+	defer s.countJoin(&err)
 	var req struct {
 		Code         string `json:"code"`
 		Key          string `json:"key"`

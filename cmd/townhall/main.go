@@ -257,6 +257,9 @@ func openToAll(addr net.Addr, createToken string) bool {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "probe" {
+		return probe(args[1:], stdout, stderr)
+	}
 	cfg, err := parse(args, getenv, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -282,10 +285,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	defer opened.Close()
+	reg := prometheus.NewRegistry()
+	measured := eventlog.Measure(opened, eventlog.NewStoreMetrics(reg))
+	defer measured.Close()
 	// Readiness also follows appends: a store that pings but cannot write
 	// (a full disk) takes the instance out of the load balancer.
-	store := eventlog.Watch(opened)
+	store := eventlog.Watch(measured)
 
 	proposed := make([]byte, 32)
 	rand.Read(proposed)
@@ -296,7 +301,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		}
 	}
 
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg), PingInterval: cfg.pingInterval,
 		Limits: cfg.limits, MaxConnsPerToken: cfg.maxConnsPerToken,
@@ -324,6 +328,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		CreateBurst: cfg.http.createBurst, CreateEvery: cfg.http.createEvery, MaxParticipants: cfg.http.maxParticipants,
 		HeaderTimeout: cfg.http.headerTimeout, RequestTimeout: cfg.http.requestTimeout, IdleTimeout: cfg.http.idleTimeout,
 	})
+	reg.MustRegister(srv.ReadyGauge())
 	if openToAll(ln.Addr(), cfg.createToken) {
 		log.Warn("anyone who can reach this server can create sessions: set --create-token (TOWNHALL_CREATE_TOKEN), or listen on 127.0.0.1 behind a proxy",
 			"addr", ln.Addr().String())
