@@ -343,16 +343,10 @@ func (s *Server) export(c echo.Context) error {
 }
 
 func (s *Server) ready(c echo.Context) error {
-	if s.draining.Load() {
-		return c.String(http.StatusServiceUnavailable, "draining: shutting down\n")
-	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.cfg.Store.Ready(ctx); err != nil {
-		return c.String(http.StatusServiceUnavailable, "store: "+err.Error()+"\n")
-	}
-	if broken := s.cfg.Hubs.Broken(); len(broken) > 0 {
-		return c.String(http.StatusServiceUnavailable, "sessions whose log changed: "+strings.Join(broken, "; ")+"\n")
+	if err := s.readiness(ctx); err != nil {
+		return c.String(http.StatusServiceUnavailable, err.Error()+"\n")
 	}
 	return c.String(http.StatusOK, "ready\n")
 }
