@@ -7,7 +7,7 @@ ADDR    ?= $(or $(TOWNHALL_ADDR),:8080)
 DATA    ?= $(or $(TOWNHALL_DATA),./data)
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test deps check unit screenshots bench lint clean
+.PHONY: run build test fuzz deps check unit screenshots bench lint clean
 
 build:
 	$(GO) build -o bin/townhall ./cmd/townhall
@@ -23,6 +23,15 @@ deps:
 # against a real redis-server and a real Chromium.
 test: deps check
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) fuzz
+
+# A bounded run of each fuzz target beyond its seed corpus (which every
+# go test runs); FUZZTIME=5m for a longer hunt. Minimizing what it finds
+# is capped, so that a failure is reported within the run.
+FUZZTIME ?= 15s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./session/
+	$(GO) test -run '^$$' -fuzz '^FuzzReducer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./session/
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1150,6 +1150,59 @@ func TestClusterHelloWhileRedisFrozen(t *testing.T) {
 	}
 }
 
+// TestClusterDeleteSession deletes a session whose clients are on three
+// instances: every client is told not_found and closed with 1008, /readyz
+// stays 200 everywhere (a deletion is not a store that lost data), and
+// another session goes on.
+func TestClusterDeleteSession(t *testing.T) {
+	c := startCluster(t, 3, redistest.Options{})
+	doomed := openRoom(t, c, 0)
+	kept := openRoom(t, c, 1)
+	phones := doomed.join(3, clientOpts{})
+	req, _ := http.NewRequest("DELETE", c.nodes[2].URL()+"/api/sessions/"+doomed.created.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+doomed.created.FacilitatorKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE: %d", res.StatusCode)
+	}
+	clients := append(phonesClients(phones), doomed.fac)
+	clients = append(clients, doomed.displays...)
+	for _, cl := range clients {
+		if !cl.waitFor(20*time.Second, func() bool {
+			gotErr := false
+			for _, e := range cl.errs {
+				gotErr = gotErr || e.Code == "not_found"
+			}
+			closed := false
+			for _, st := range cl.closes {
+				closed = closed || st == websocket.StatusPolicyViolation
+			}
+			return gotErr && closed
+		}) {
+			cl.mu.Lock()
+			t.Fatalf("%s on %s: no not_found and 1008 after the delete (errors %v, closes %v)", cl.name, cl.where(), cl.errs, cl.closes)
+		}
+	}
+	for i, s := range c.nodes {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		st, err := s.ReadyStatus(ctx)
+		cancel()
+		if err != nil || st != http.StatusOK {
+			t.Errorf("instance %d: /readyz %d %v after a delete", i, st, err)
+		}
+	}
+	more := kept.join(3, clientOpts{})
+	for _, p := range more {
+		p.vote(kept.poll)
+	}
+	waitAcks(t, more, 20*time.Second)
+	kept.converge(c.nodes[0], want(more), 3, 20*time.Second)
+}
+
 // rawAppend writes an entry into a session's stream the way the Redis log's
 // append script does: the next offset from th:{s}:last as the stream id
 // "<offset>-0", the time stamp in "t", the counter advanced, and

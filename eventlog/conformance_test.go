@@ -213,4 +213,93 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Fatalf("Ready: %v", err)
 		}
 	})
+
+	t.Run("delete", func(t *testing.T) { testDelete(t, newStore) })
+}
+
+// testDelete: a deleted session is gone for every call, told apart from
+// one that never was; others are untouched.
+func testDelete(t *testing.T, newStore func(t *testing.T) Store) {
+	ctx := context.Background()
+	s := newStore(t)
+	var ids []string
+	for i := 0; i < 2; i++ {
+		id := fmt.Sprintf("d%d-%d", time.Now().UnixNano(), i)
+		if _, err := s.Create(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Append(ctx, id, session.Event{Cmd: session.Command{ID: "x", Op: "x"}}); err != nil {
+			t.Fatal(err)
+		}
+		code := fmt.Sprintf("%08d", (time.Now().UnixNano()+int64(i))%1e8)
+		if err := s.ClaimCode(ctx, code, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveSnapshot(ctx, id, 1, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id, code)
+	}
+	gone, goneCode, kept, keptCode := ids[0], ids[1], ids[2], ids[3]
+	events, cancel, err := s.Subscribe(ctx, gone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	listed := map[string]bool{}
+	if err := s.Sessions(ctx, func(id string, last time.Time) error {
+		if (id == gone || id == kept) && last.IsZero() {
+			t.Errorf("Sessions: %s without the time of its last event", id)
+		}
+		listed[id] = true
+		return nil
+	}); err != nil || !listed[gone] || !listed[kept] {
+		t.Fatalf("Sessions listed %v, %v", listed, err)
+	}
+	if err := s.Delete(ctx, gone); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := s.Epoch(ctx, gone); !errors.Is(err, ErrDeleted) || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Epoch after Delete: %v, want ErrDeleted (an ErrNotFound)", err)
+	}
+	if _, err := s.LastOffset(ctx, gone); !errors.Is(err, ErrDeleted) {
+		t.Fatalf("LastOffset after Delete: %v", err)
+	}
+	if _, err := s.Read(ctx, gone, 0, 10); !errors.Is(err, ErrDeleted) {
+		t.Fatalf("Read after Delete: %v", err)
+	}
+	if _, err := s.Append(ctx, gone, session.Event{Cmd: session.Command{ID: "y", Op: "y"}}); !errors.Is(err, ErrDeleted) {
+		t.Fatalf("Append after Delete: %v", err)
+	}
+	if _, _, err := s.LoadSnapshot(ctx, gone); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("LoadSnapshot after Delete: %v", err)
+	}
+	if _, err := s.LookupCode(ctx, goneCode); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the deleted session's code: %v", err)
+	}
+	if err := s.Delete(ctx, gone); !errors.Is(err, ErrDeleted) {
+		t.Fatalf("Delete twice: %v", err)
+	}
+	if err := s.Delete(ctx, "never-was"); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrDeleted) {
+		t.Fatalf("Delete of an unknown session: %v", err)
+	}
+	if _, err := s.Epoch(ctx, "never-was"); errors.Is(err, ErrDeleted) || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Epoch of an unknown session: %v", err)
+	}
+	// The other session is untouched.
+	if got, err := s.LookupCode(ctx, keptCode); err != nil || got != kept {
+		t.Fatalf("the other code: %q %v", got, err)
+	}
+	if last, err := s.LastOffset(ctx, kept); err != nil || last != 1 {
+		t.Fatalf("the other session: %d %v", last, err)
+	}
+	if off, _, err := s.LoadSnapshot(ctx, kept); err != nil || off != 1 {
+		t.Fatalf("the other snapshot: %d %v", off, err)
+	}
+	listed = map[string]bool{}
+	s.Sessions(ctx, func(id string, _ time.Time) error { listed[id] = true; return nil })
+	if listed[gone] || !listed[kept] {
+		t.Fatalf("Sessions after Delete: %v", listed)
+	}
+	_ = events // the subscription may close or stay quiet; later calls say ErrDeleted
 }

@@ -73,6 +73,7 @@ var (
 	bConfig   = []byte("config")
 	bLog      = []byte("log")
 	bSnap     = []byte("snap")
+	bDeleted  = []byte("deleted") // tombstones: session id → when it was deleted
 	kEpoch    = []byte("epoch")
 	kLast     = []byte("last")
 	kSnap     = []byte("snapshot")
@@ -96,7 +97,7 @@ func OpenEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		return nil, fmt.Errorf("eventlog: open store: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSessions, bCodes, bConfig} {
+		for _, b := range [][]byte{bSessions, bCodes, bConfig, bDeleted} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -226,9 +227,9 @@ func (s *Embedded) commit(batch []*appendReq) {
 		written = written[:0]
 		last := map[string]uint64{}
 		for i, r := range batch {
-			b := tx.Bucket(bSessions).Bucket([]byte(r.session))
-			if b == nil {
-				errs[i] = fmt.Errorf("session %q: %w", r.session, ErrNotFound)
+			b, err := sessionBucket(tx, r.session)
+			if err != nil {
+				errs[i] = fmt.Errorf("session %q: %w", r.session, err)
 				continue
 			}
 			off, ok := last[r.session]
@@ -294,9 +295,9 @@ func (s *Embedded) commit(batch []*appendReq) {
 func (s *Embedded) Read(ctx context.Context, id string, after uint64, limit int) ([]session.Event, error) {
 	var out []session.Event
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions).Bucket([]byte(id))
-		if b == nil {
-			return ErrNotFound
+		b, err := sessionBucket(tx, id)
+		if err != nil {
+			return err
 		}
 		c := b.Bucket(bLog).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
@@ -347,9 +348,9 @@ func (s *Embedded) Subscribe(ctx context.Context, id string) (<-chan session.Eve
 func (s *Embedded) LastOffset(ctx context.Context, id string) (uint64, error) {
 	var off uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions).Bucket([]byte(id))
-		if b == nil {
-			return ErrNotFound
+		b, err := sessionBucket(tx, id)
+		if err != nil {
+			return err
 		}
 		off = binary.BigEndian.Uint64(b.Get(kLast))
 		return nil
@@ -361,14 +362,102 @@ func (s *Embedded) LastOffset(ctx context.Context, id string) (uint64, error) {
 func (s *Embedded) Epoch(ctx context.Context, id string) (string, error) {
 	var epoch string
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions).Bucket([]byte(id))
-		if b == nil {
-			return ErrNotFound
+		b, err := sessionBucket(tx, id)
+		if err != nil {
+			return err
 		}
 		epoch = string(b.Get(kEpoch))
 		return nil
 	})
 	return epoch, err
+}
+
+// sessionBucket is a session's bucket, or ErrDeleted for a deleted one,
+// or ErrNotFound.
+func sessionBucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
+	if b := tx.Bucket(bSessions).Bucket([]byte(id)); b != nil {
+		return b, nil
+	}
+	if tx.Bucket(bDeleted).Get([]byte(id)) != nil {
+		return nil, ErrDeleted
+	}
+	return nil, ErrNotFound
+}
+
+// Delete implements Lifecycle. The space of the session's pages goes to
+// bbolt's free list, which later writes reuse; the file itself shrinks only
+// by compaction (docs/operations.md).
+func (s *Embedded) Delete(ctx context.Context, id string) error {
+	if err := s.Ready(ctx); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if _, err := sessionBucket(tx, id); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bSessions).DeleteBucket([]byte(id)); err != nil {
+			return err
+		}
+		codes := tx.Bucket(bCodes)
+		var mine [][]byte
+		codes.ForEach(func(k, v []byte) error {
+			if string(v) == id {
+				mine = append(mine, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range mine {
+			if err := codes.Delete(k); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bDeleted).Put([]byte(id), []byte(time.Now().UTC().Format(time.RFC3339)))
+	})
+	if err != nil {
+		return err
+	}
+	// Subscribers learn by their channel closing, and the session's next
+	// call answering ErrDeleted.
+	s.mu.Lock()
+	for sub := range s.subs[id] {
+		close(sub.ch)
+	}
+	delete(s.subs, id)
+	s.mu.Unlock()
+	return nil
+}
+
+// Sessions implements Lifecycle.
+func (s *Embedded) Sessions(ctx context.Context, fn func(id string, last time.Time) error) error {
+	type item struct {
+		id   string
+		last time.Time
+	}
+	var all []item
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bSessions).ForEachBucket(func(k []byte) error {
+			b := tx.Bucket(bSessions).Bucket(k)
+			it := item{id: string(k)}
+			if _, v := b.Bucket(bLog).Cursor().Last(); v != nil {
+				var ev session.Event
+				if json.Unmarshal(v, &ev) == nil {
+					it.last = ev.Time
+				}
+			}
+			all = append(all, it)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	// fn may call Delete: not inside the read transaction.
+	for _, it := range all {
+		if err := fn(it.id, it.last); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SaveSnapshot implements Snapshots.
@@ -379,9 +468,9 @@ func (s *Embedded) Epoch(ctx context.Context, id string) (string, error) {
 // in a large room, on every commit.
 func (s *Embedded) SaveSnapshot(ctx context.Context, id string, offset uint64, state []byte) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		sb := tx.Bucket(bSessions).Bucket([]byte(id))
-		if sb == nil {
-			return ErrNotFound
+		sb, err := sessionBucket(tx, id)
+		if err != nil {
+			return err
 		}
 		b, err := sb.CreateBucketIfNotExists(bSnap)
 		if err != nil {
@@ -425,9 +514,9 @@ func (s *Embedded) LoadSnapshot(ctx context.Context, id string) (uint64, []byte,
 	var off uint64
 	var state []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		sb := tx.Bucket(bSessions).Bucket([]byte(id))
-		if sb == nil {
-			return ErrNotFound
+		sb, err := sessionBucket(tx, id)
+		if err != nil {
+			return err
 		}
 		o, data := snapshotIn(sb)
 		if data == nil {

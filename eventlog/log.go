@@ -7,6 +7,8 @@ package eventlog
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/townhall/townhall/session"
 )
@@ -19,6 +21,9 @@ var (
 	// ErrUnavailable wraps a failure to reach the store; the command can be
 	// retried with the same id.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrDeleted answers every call on a deleted session. It is an
+	// ErrNotFound too: the session is gone, and the store did not lose it.
+	ErrDeleted = fmt.Errorf("session deleted: %w", ErrNotFound)
 )
 
 // Log is an ordered, durable log of events per session.
@@ -74,11 +79,24 @@ type Directory interface {
 	Secret(ctx context.Context, proposed []byte) ([]byte, error)
 }
 
+// Lifecycle ends sessions' lives.
+type Lifecycle interface {
+	// Delete removes the session's log, snapshots and join code, and
+	// leaves a tombstone: every later call on the session, on every
+	// instance, answers ErrDeleted. Deleting an unknown session answers
+	// ErrNotFound; a deleted one, ErrDeleted.
+	Delete(ctx context.Context, session string) error
+	// Sessions calls fn with every session and the time of its last
+	// event (zero if it has none). fn may Delete the session.
+	Sessions(ctx context.Context, fn func(session string, last time.Time) error) error
+}
+
 // Store is everything a Townhall instance keeps.
 type Store interface {
 	Log
 	Snapshots
 	Directory
+	Lifecycle
 	// Ready reports whether the store can serve now.
 	Ready(ctx context.Context) error
 	Close() error

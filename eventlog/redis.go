@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -332,7 +333,10 @@ func (r *Redis) Append(ctx context.Context, id string, e session.Event) (uint64,
 	keys := []string{redisKey(id, "epoch"), redisKey(id, "last"), redisKey(id, "time"), redisKey(id, "log")}
 	off, err := appendScript.Run(ctx, r.client, keys, data, t, redisChannel(id)).Uint64()
 	if err != nil {
-		return 0, r.fail("append", err)
+		if err := r.fail("append", err); !errors.Is(err, ErrNotFound) {
+			return 0, err
+		}
+		return 0, r.missing(ctx, "append", id)
 	}
 	return off, nil
 }
@@ -374,7 +378,7 @@ func (r *Redis) Read(ctx context.Context, id string, after uint64, limit int) ([
 		return nil, r.fail("read", err)
 	}
 	if exists.Val() == 0 {
-		return nil, fmt.Errorf("eventlog: session %q: %w", id, ErrNotFound)
+		return nil, r.missing(ctx, "read", id)
 	}
 	msgs := xr.Val()
 	out := make([]session.Event, 0, len(msgs))
@@ -400,7 +404,7 @@ func (r *Redis) LastOffset(ctx context.Context, id string) (uint64, error) {
 	defer cancel()
 	off, err := r.client.Get(ctx, redisKey(id, "last")).Uint64()
 	if errors.Is(err, redis.Nil) {
-		return 0, fmt.Errorf("eventlog: session %q: %w", id, ErrNotFound)
+		return 0, r.missing(ctx, "last offset", id)
 	}
 	if err != nil {
 		return 0, r.fail("last offset", err)
@@ -417,7 +421,7 @@ func (r *Redis) Epoch(ctx context.Context, id string) (string, error) {
 	defer cancel()
 	epoch, err := r.client.Get(ctx, redisKey(id, "epoch")).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", fmt.Errorf("eventlog: session %q: %w", id, ErrNotFound)
+		return "", r.missing(ctx, "epoch", id)
 	}
 	if err != nil {
 		return "", r.fail("epoch", err)
@@ -472,6 +476,96 @@ func (r *Redis) ClaimCode(ctx context.Context, code, id string) error {
 	}
 	if !ok {
 		return ErrExists
+	}
+	// The session remembers its code, so that Delete frees it without a
+	// scan of every code.
+	if err := r.client.Set(ctx, redisKey(id, "code"), code, 0).Err(); err != nil {
+		return r.fail("claim code", err)
+	}
+	return nil
+}
+
+// missing is the error for a session without a log: ErrDeleted when its
+// tombstone is there, else ErrNotFound (never merged with a history lost
+// by a Redis that restarted empty: that has neither).
+func (r *Redis) missing(ctx context.Context, op, id string) error {
+	n, err := r.client.Exists(ctx, redisKey(id, "deleted")).Result()
+	if err != nil {
+		return r.fail(op, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("eventlog: session %q: %w", id, ErrDeleted)
+	}
+	return fmt.Errorf("eventlog: session %q: %w", id, ErrNotFound)
+}
+
+//go:embed lua/delete.lua
+var deleteLua string
+
+var deleteScript = redis.NewScript(deleteLua)
+
+// tombstoneTTL is how long Redis remembers a deleted session: longer than
+// any client keeps trying to reconnect to it.
+const tombstoneTTL = 30 * 24 * time.Hour
+
+// Delete implements Lifecycle: one script removes the session's keys and
+// leaves its tombstone (all under the session's hash tag), then its code
+// leaves the directory.
+func (r *Redis) Delete(ctx context.Context, id string) error {
+	if r.isClosed() {
+		return ErrClosed
+	}
+	ctx, cancel := r.call(ctx)
+	defer cancel()
+	keys := []string{redisKey(id, "epoch"), redisKey(id, "last"), redisKey(id, "time"), redisKey(id, "log"),
+		redisKey(id, "snap"), redisKey(id, "code"), redisKey(id, "deleted")}
+	code, err := deleteScript.Run(ctx, r.client, keys, time.Now().UTC().Format(time.RFC3339), int64(tombstoneTTL/time.Second)).Text()
+	if err != nil {
+		if err := r.fail("delete", err); !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return r.missing(ctx, "delete", id)
+	}
+	if code != "" {
+		// Only if the code still names this session.
+		if err := hdelIfScript.Run(ctx, r.client, []string{redisCodes}, code, id).Err(); err != nil {
+			return r.fail("delete code", err)
+		}
+	}
+	return nil
+}
+
+var hdelIfScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+`)
+
+// Sessions implements Lifecycle: a SCAN of the sessions' epochs.
+func (r *Redis) Sessions(ctx context.Context, fn func(id string, last time.Time) error) error {
+	if r.isClosed() {
+		return ErrClosed
+	}
+	iter := r.client.Scan(ctx, 0, "th:{*}:epoch", 1000).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		id := strings.TrimSuffix(strings.TrimPrefix(key, "th:{"), "}:epoch")
+		var last time.Time
+		cctx, cancel := r.call(ctx)
+		us, err := r.client.Get(cctx, redisKey(id, "time")).Int64()
+		cancel()
+		if err == nil {
+			last = time.UnixMicro(us).UTC()
+		} else if !errors.Is(err, redis.Nil) {
+			return r.fail("sessions", err)
+		}
+		if err := fn(id, last); err != nil {
+			return err
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return r.fail("sessions", err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/eventlog"
+	"github.com/townhall/townhall/session"
 )
 
 // Config tunes the hubs. The zero value works.
@@ -55,6 +56,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, when set, records what the hubs do.
 	Metrics *Metrics
+	// Limits are the session caps the reducer judges, set on every
+	// replica. Every instance of a deployment must have the same (see
+	// session.Limits). The zero value means the defaults.
+	Limits session.Limits
 }
 
 func (c *Config) fill() {
@@ -237,6 +242,82 @@ func (m *Manager) release(h *Hub) {
 		h.close()
 	})
 	m.idle[h] = t
+}
+
+// forget removes h from the hosted sessions, so that the next Acquire of
+// its session loads it afresh. Connections still holding h release it as
+// usual.
+func (m *Manager) forget(h *Hub) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.hubs[h.id] == h {
+		delete(m.hubs, h.id)
+		if m.cfg.Metrics != nil {
+			m.cfg.Metrics.Sessions.Dec()
+		}
+	}
+}
+
+// Delete deletes a session from the store and ends its hub here at once;
+// the other instances' hubs notice within a PollInterval. It answers
+// eventlog.ErrNotFound for an unknown session, eventlog.ErrDeleted for a
+// deleted one.
+func (m *Manager) Delete(ctx context.Context, id string) error {
+	if err := m.store.Delete(ctx, id); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	h := m.hubs[id]
+	m.mu.Unlock()
+	if h != nil {
+		select {
+		case <-h.loaded:
+			h.gone()
+		default:
+			// Still loading: it finds the session deleted itself.
+		}
+	}
+	return nil
+}
+
+// DeleteEnded deletes every session that ended before cutoff (the
+// --retention sweep) and returns how many it deleted. A session's end is
+// its facilitator's accepted session.end, among the last events of its
+// log (a join may race it and land after).
+func (m *Manager) DeleteEnded(ctx context.Context, cutoff time.Time) (int, error) {
+	var ended []string
+	err := m.store.Sessions(ctx, func(id string, last time.Time) error {
+		if last.IsZero() || !last.Before(cutoff) {
+			return nil
+		}
+		off, err := m.store.LastOffset(ctx, id)
+		if err != nil {
+			return nil // deleted meanwhile, or unreadable now: the next sweep
+		}
+		evs, err := m.store.Read(ctx, id, max(off, 16)-16, 16)
+		if err != nil {
+			return nil
+		}
+		for _, e := range evs {
+			if e.Cmd.Op == session.OpEnd && e.Actor == session.Host && e.Time.Before(cutoff) {
+				ended = append(ended, id)
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ended {
+		if err := m.Delete(ctx, id); err == nil {
+			n++
+		} else if !errors.Is(err, eventlog.ErrNotFound) {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // Hosted lists the sessions this instance has a hub for.

@@ -1,8 +1,11 @@
 package hub
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/townhall/townhall/protocol"
+	"github.com/townhall/townhall/session"
 )
 
 // Metrics are the hub's Prometheus collectors. A nil *Metrics records
@@ -16,6 +19,14 @@ type Metrics struct {
 	Frames      prometheus.Counter
 	SlowClosed  prometheus.Counter
 	Closed      *prometheus.CounterVec
+	// Lag is how long after its time stamp an event reached this
+	// instance's replica: between instances, the bus's delay.
+	Lag prometheus.Histogram
+	// Gaps counts the times a replica found events its subscription had
+	// skipped, and read them from the log.
+	Gaps prometheus.Counter
+	// Joins counts POST /api/join by result: ok or an error code.
+	Joins *prometheus.CounterVec
 }
 
 // NewMetrics makes the collectors and registers them with reg.
@@ -51,12 +62,33 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "townhall_connections_closed_total",
 			Help: "Connections the server closed, by reason (no pong, flooding, too many per token, not UTF-8).",
 		}, []string{"reason"}),
+		Lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "townhall_event_lag_seconds",
+			Help: "From an event's time stamp (set where it was appended) to this instance applying it from its subscription.",
+			// 0.5 ms to 16 s; clocks of different hosts add their skew.
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		Gaps: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "townhall_event_gaps_filled_total", Help: "Times a session's subscription skipped events and they were read from the log.",
+		}),
+		Joins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "townhall_joins_total", Help: "POST /api/join by result (ok or an error code).",
+		}, []string{"result"}),
+	}
+	for _, r := range []session.Role{session.Facilitator, session.Display, session.Attendee} {
+		m.Connections.WithLabelValues(string(r))
+	}
+	for _, r := range []string{"ok", protocol.CodeNotFound, protocol.CodeRateLimited, protocol.CodeBadRequest,
+		protocol.CodeUnsupportedMediaType, protocol.CodeSessionEnded, protocol.CodeLimitReached,
+		protocol.CodeInternal, protocol.CodeUnavailable} {
+		m.Joins.WithLabelValues(r)
 	}
 	for _, r := range []protocol.CloseReason{protocol.CloseReasonNoPong, protocol.CloseReasonFlooding,
 		protocol.CloseReasonTooMany, protocol.CloseReasonInvalidUTF8} {
 		m.Closed.WithLabelValues(r.Reason) // every series from the start
 	}
-	reg.MustRegister(m.Connections, m.Sessions, m.Commands, m.PushLatency, m.CommandTime, m.Frames, m.SlowClosed, m.Closed)
+	reg.MustRegister(m.Connections, m.Sessions, m.Commands, m.PushLatency, m.CommandTime, m.Frames, m.SlowClosed, m.Closed,
+		m.Lag, m.Gaps, m.Joins)
 	return m
 }
 
@@ -71,3 +103,32 @@ func (m *Metrics) command(op, result string) {
 		m.Commands.WithLabelValues(op, result).Inc()
 	}
 }
+
+// lag records how late the events of a batch from the subscription were
+// applied.
+func (m *Metrics) lag(evs []session.Event, now time.Time) {
+	if m == nil {
+		return
+	}
+	for _, e := range evs {
+		if !e.Time.IsZero() {
+			m.Lag.Observe(max(now.Sub(e.Time), 0).Seconds())
+		}
+	}
+}
+
+func (m *Metrics) gap() {
+	if m != nil {
+		m.Gaps.Inc()
+	}
+}
+
+// Join counts a join attempt's result. A nil *Metrics counts nothing.
+func (m *Metrics) Join(result string) {
+	if m != nil {
+		m.Joins.WithLabelValues(result).Inc()
+	}
+}
+
+// Metrics returns the manager's metrics, nil if it has none.
+func (m *Manager) Metrics() *Metrics { return m.cfg.Metrics }

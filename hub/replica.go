@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/eventlog"
+	"github.com/townhall/townhall/protocol"
 	"github.com/townhall/townhall/session"
 )
 
@@ -60,6 +61,7 @@ func (h *Hub) run() {
 				}
 			}
 			h.applyBatch(batch)
+			h.m.cfg.Metrics.lag(batch, time.Now())
 		case <-h.wakeup:
 			h.catchUp()
 		case <-poll.C:
@@ -101,7 +103,7 @@ func (h *Hub) load() (<-chan session.Event, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := loadSnapshot(ctx, h.m.store, h.id)
+	st, err := loadSnapshot(ctx, h.m.store, h.id, h.m.cfg.Limits)
 	if errors.Is(err, errDamagedSnapshot) {
 		h.m.cfg.Logger.Error("ignoring a damaged snapshot", "session", h.id, "err", err)
 	} else if err != nil {
@@ -138,6 +140,10 @@ func (h *Hub) catchUp() {
 	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 	defer cancel()
 	last, err := h.m.store.LastOffset(ctx, h.id)
+	if errors.Is(err, eventlog.ErrDeleted) {
+		h.gone()
+		return
+	}
 	if err != nil {
 		return
 	}
@@ -159,9 +165,29 @@ func (h *Hub) checkEpoch() {
 	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 	defer cancel()
 	epoch, err := h.m.store.Epoch(ctx, h.id)
+	if errors.Is(err, eventlog.ErrDeleted) {
+		h.gone()
+		return
+	}
 	if errors.Is(err, eventlog.ErrNotFound) || (err == nil && epoch != h.epoch) {
 		h.setBroken(errors.New("the session's log was replaced (the store lost its data)"))
 	}
+}
+
+// gone ends the hub of a deleted session: its clients are told not_found
+// and closed with 1008 (they stop), the manager forgets the hub, and the
+// instance stays ready: a deletion is not a store that lost its data.
+func (h *Hub) gone() {
+	h.m.forget(h)
+	f := errFrame("", session.CodeNotFound, "This session was deleted.")
+	h.mu.RLock()
+	for _, set := range h.conns {
+		for c := range set {
+			c.closeWith(protocol.CloseReasonNotFound, f)
+		}
+	}
+	h.mu.RUnlock()
+	h.close()
 }
 
 func (h *Hub) setBroken(err error) {
@@ -182,6 +208,7 @@ func (h *Hub) applyBatch(evs []session.Event) {
 	h.mu.RUnlock()
 	if len(evs) > 0 && evs[0].Offset > cur+1 {
 		// A gap: the subscription skipped events. Read them first.
+		h.m.cfg.Metrics.gap()
 		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 		err := h.readFrom(ctx)
 		cancel()

@@ -81,7 +81,7 @@ func (s *snapshotter) run(ctx context.Context) {
 // dropped, or the replica just loaded) are read from the log first.
 func (s *snapshotter) apply(ctx context.Context, evs []session.Event) error {
 	if s.st == nil {
-		st, err := loadSnapshot(ctx, s.h.m.store, s.h.id)
+		st, err := loadSnapshot(ctx, s.h.m.store, s.h.id, s.h.m.cfg.Limits)
 		if err != nil && !errors.Is(err, errDamagedSnapshot) {
 			return err
 		}
@@ -162,19 +162,21 @@ func (s *snapshotter) save(ctx context.Context) error {
 var errDamagedSnapshot = errors.New("damaged snapshot")
 
 // loadSnapshot is the session's latest snapshot, or an empty state when it
-// has none: the log's events follow from its offset.
-func loadSnapshot(ctx context.Context, store eventlog.Store, id string) (*session.State, error) {
+// has none: the log's events follow from its offset. Every replica is made
+// here, with the deployment's limits, which snapshots do not hold.
+func loadSnapshot(ctx context.Context, store eventlog.Store, id string, limits session.Limits) (*session.State, error) {
 	off, data, err := store.LoadSnapshot(ctx, id)
 	if errors.Is(err, eventlog.ErrNotFound) {
-		return &session.State{}, nil
+		return &session.State{Limits: limits}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	var st session.State
 	if err := json.Unmarshal(data, &st); err != nil {
-		return &session.State{}, fmt.Errorf("%w: %v", errDamagedSnapshot, err)
+		return &session.State{Limits: limits}, fmt.Errorf("%w: %v", errDamagedSnapshot, err)
 	}
+	st.Limits = limits
 	st.Restore()
 	st.Offset = off
 	return &st, nil

@@ -44,7 +44,7 @@ func TestSnapshotsSpaceOutAsTheRoomGrows(t *testing.T) {
 	if _, err := store.Create(ctx, "s"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Append(ctx, "s", session.Event{Cmd: session.Command{Op: session.OpCreate, Session: "s", Code: "12345678", Title: "Hall"}}); err != nil {
+	if _, err := store.Append(ctx, "s", session.Event{Cmd: session.Command{Op: session.OpCreate, Session: "s", Code: "12345678", Title: "Hall", Rules: session.CurrentRules}}); err != nil {
 		t.Fatal(err)
 	}
 	h, release, err := m.Acquire(ctx, "s")
@@ -121,7 +121,7 @@ func TestSnapshotterFillsWhatItMissedFromTheLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	appendCmd("", session.Command{Op: session.OpCreate, Session: "s", Code: "12345678", Title: "Hall"})
+	appendCmd("", session.Command{Op: session.OpCreate, Session: "s", Code: "12345678", Title: "Hall", Rules: session.CurrentRules})
 	appendCmd(session.Host, session.Command{ID: "h1", Op: "activity.create",
 		Spec: &session.ActivitySpec{Kind: session.KindPoll, Title: "Q", Options: []string{"a", "b", "c"}}})
 	appendCmd(session.Host, session.Command{ID: "h2", Op: "activity.open", Activity: "a2"})

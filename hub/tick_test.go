@@ -21,7 +21,7 @@ type tickHub struct {
 func newTickHub(t *testing.T) *tickHub {
 	th := &tickHub{t: t, h: newHub(NewManager(nil, Config{}), "s1")}
 	th.h.state = &session.State{}
-	th.apply("", session.Command{Op: session.OpCreate, Session: "s1", Code: "12345678", Title: "Hall"})
+	th.apply("", session.Command{Op: session.OpCreate, Session: "s1", Code: "12345678", Title: "Hall", Rules: session.CurrentRules})
 	th.act = th.apply(session.Host, session.Command{ID: "h1", Op: "activity.create",
 		Spec: &session.ActivitySpec{Kind: session.KindPoll, Title: "Q", Options: []string{"a", "b"}}}).Result.Activity
 	th.apply(session.Host, session.Command{ID: "h2", Op: "activity.open", Activity: th.act})

@@ -21,7 +21,7 @@ type benchState struct {
 func newBenchState(b *testing.B, n int, spec ActivitySpec) *benchState {
 	b.Helper()
 	bs := &benchState{s: &State{}, now: time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)}
-	bs.apply(b, "", Command{Op: OpCreate, Session: "s1", Code: "12345678", Title: "Bench"})
+	bs.apply(b, "", Command{Op: OpCreate, Session: "s1", Code: "12345678", Title: "Bench", Rules: CurrentRules})
 	for i := 0; i < n; i++ {
 		bs.apply(b, "", Command{Op: OpJoin, Name: "p"})
 		bs.parts = append(bs.parts, "p"+strconv.FormatUint(bs.off, 10))
@@ -151,5 +151,62 @@ func BenchmarkSnapshotEncode(b *testing.B) {
 			}
 			b.ReportMetric(float64(size), "bytes")
 		})
+	}
+}
+
+// BenchmarkQueueRaise raises n hands into an open queue, one after the
+// other, as a hall does when the floor opens; ns/raise is the cost of one
+// raise averaged over the whole fill. "apply" is the reducer alone;
+// "apply+attendee" also encodes the attendees' view and the raiser's own
+// data after each raise, as a push tick does at worst once per raise. A
+// cost per raise that grows with the queue shows here as ns/raise growing
+// between n=500 and n=2000: linearly would be 4 times, quadratically 16.
+//
+// A first-come queue (the default) places a raise without computing the
+// whole order again; an alternating queue computes it, so its cost per raise
+// grows with the queue, linearly.
+func BenchmarkQueueRaise(b *testing.B) {
+	cities := []string{"Lyon", "Lille", "Nice", "Brest"}
+	for _, tc := range []struct {
+		name   string
+		policy string
+		encode bool
+	}{{"apply", PolicyFIFO, false}, {"apply+attendee", PolicyFIFO, true}, {"alternate/apply", PolicyAlternate, false}} {
+		for _, n := range []int{500, 2000} {
+			encode := tc.encode
+			b.Run(fmt.Sprintf("%s/hands=%d", tc.name, n), func(b *testing.B) {
+				var bytes int
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					bs := newBenchState(b, n, ActivitySpec{Kind: KindQueue, Title: "Speakers", Policy: tc.policy})
+					a := bs.s.Activity(bs.act)
+					b.StartTimer()
+					for i, p := range bs.parts {
+						bs.off++
+						out := bs.s.Apply(Event{Offset: bs.off, Time: bs.now, Actor: p,
+							Cmd: Command{ID: "r", Op: "hand.raise", Activity: bs.act, Name: "Someone", Constituency: cities[i%len(cities)]}})
+						if out.Result.Err != nil {
+							b.Fatal(out.Result.Err)
+						}
+						if encode {
+							v, err := json.Marshal(a.View(Attendee))
+							if err != nil {
+								b.Fatal(err)
+							}
+							y, err := json.Marshal(a.You(p))
+							if err != nil {
+								b.Fatal(err)
+							}
+							bytes = len(v) + len(y)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/raise")
+				if encode {
+					b.ReportMetric(float64(bytes), "last-frame-bytes")
+				}
+			})
+		}
 	}
 }

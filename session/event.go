@@ -19,6 +19,9 @@ const (
 	OpJoin   = "join"
 )
 
+// OpEnd is the facilitator's op that ends a session.
+const OpEnd = "session.end"
+
 // Event is one entry of a session's log. Offset and Time are set by the log
 // when the event is appended; everything else is decided before.
 type Event struct {
@@ -41,6 +44,7 @@ type Command struct {
 
 	// session.create and join
 	Session      string `json:"session,omitempty"`
+	Rules        int    `json:"rules,omitempty"` // session.create: State.Rules
 	Code         string `json:"code,omitempty"`
 	Title        string `json:"title,omitempty"`
 	Name         string `json:"name,omitempty"`
@@ -57,6 +61,11 @@ type Command struct {
 	Policy    string `json:"policy,omitempty"`
 	Attendees *bool  `json:"attendees,omitempty"`
 	Display   *bool  `json:"display,omitempty"`
+	// Current is a precondition: the hand on the floor (queue.next) or
+	// the activity on screen (activity.present) when the facilitator
+	// clicked, "" for none. Nil means no precondition; a pointer keeps
+	// "" apart from absent, in the log too.
+	Current *string `json:"current,omitempty"`
 }
 
 // ActivitySpec is what activity.create asks for.
@@ -82,11 +91,15 @@ type ActivitySpec struct {
 
 // ParseCommand reads a websocket "cmd" message. The wire puts an activity id
 // in "activity" for most ops and the whole spec there for activity.create.
+// What it returns is stored in the log as is, and reads back the same.
 func ParseCommand(data []byte) (Command, error) {
 	var w struct {
 		Command
 		Activity json.RawMessage `json:"activity"`
 		Spec     json.RawMessage `json:"spec"` // the wire has no spec field
+		// Choices are read one by one: encoding/json leaves an int
+		// untouched for a null, so [null] would be a vote for option 0.
+		Choices []json.RawMessage `json:"choices"`
 	}
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Command{}, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -94,11 +107,26 @@ func ParseCommand(data []byte) (Command, error) {
 	c := w.Command
 	c.Spec = nil
 	c.Activity = ""
+	c.Choices = nil
+	for _, raw := range w.Choices {
+		var n int
+		if string(raw) == "null" || json.Unmarshal(raw, &n) != nil {
+			return Command{}, fmt.Errorf("%w: choices must be option numbers, written as integers", ErrMalformed)
+		}
+		c.Choices = append(c.Choices, n)
+	}
 	if len(w.Activity) > 0 && string(w.Activity) != "null" {
 		if c.Op == "activity.create" {
 			var spec ActivitySpec
 			if err := json.Unmarshal(w.Activity, &spec); err != nil {
 				return Command{}, fmt.Errorf("%w: activity: %v", ErrMalformed, err)
+			}
+			// Empty lists read back from the log as absent ones.
+			if len(spec.Options) == 0 {
+				spec.Options = nil
+			}
+			if len(spec.Constituencies) == 0 {
+				spec.Constituencies = nil
 			}
 			c.Spec = &spec
 		} else if err := json.Unmarshal(w.Activity, &c.Activity); err != nil {

@@ -27,7 +27,7 @@ func scPollCounts(v map[string]any) []int {
 func TestPollSingleChoice(t *testing.T) {
 	r := scNew(t)
 	r.join("Ana", "Ben", "Chloé", "Dan")
-	r.create(ActivitySpec{Kind: KindPoll, Title: "Which first?", Options: []string{"Housing", "Transport", "Parks"}, MaxChoices: 3})
+	r.show(ActivitySpec{Kind: KindPoll, Title: "Which first?", Options: []string{"Housing", "Transport", "Parks"}, MaxChoices: 3})
 	v := r.view(Facilitator)
 	scEqual(t, "a new poll", []any{v["kind"], v["title"], v["state"], v["multi"], v["maxChoices"], v["revealed"]},
 		[]any{"poll", "Which first?", "draft", false, float64(1), map[string]any{"attendees": false, "display": true}})
@@ -62,7 +62,7 @@ func TestPollSingleChoice(t *testing.T) {
 func TestPollMultipleChoice(t *testing.T) {
 	r := scNew(t)
 	r.join("Ana", "Ben")
-	r.create(ActivitySpec{Kind: KindPoll, Title: "Pick two", Options: []string{"a", "b", "c", "d"}, Multi: true, MaxChoices: 2})
+	r.show(ActivitySpec{Kind: KindPoll, Title: "Pick two", Options: []string{"a", "b", "c", "d"}, Multi: true, MaxChoices: 2})
 	scEqual(t, "maxChoices", r.view(Attendee)["maxChoices"], any(float64(2)))
 	r.host(Command{Op: "activity.open"})
 	r.by("Ana", Command{Op: "vote", Choices: []int{3, 0}})
@@ -136,14 +136,15 @@ func TestPollCreate(t *testing.T) {
 	}
 }
 
-// Options are cleaned as any text, and kept as typed otherwise.
+// Options are cleaned as any text, and kept as typed otherwise: a
+// decomposed accent stays decomposed.
 func TestPollOptionsCleaned(t *testing.T) {
 	r := scNew(t)
 	r.create(ActivitySpec{Kind: KindPoll, Title: "  Où   aller ? ", Options: []string{" Cafe\u0301 ", "<b>bold</b>"}})
 	v := r.view(Display)
 	scEqual(t, "title", v["title"], any("Où aller ?"))
 	scEqual(t, "options", v["options"], any([]any{
-		map[string]any{"label": "Café", "votes": float64(0)},
+		map[string]any{"label": "Cafe\u0301", "votes": float64(0)},
 		map[string]any{"label": "<b>bold</b>", "votes": float64(0)},
 	}))
 }
@@ -195,8 +196,11 @@ func TestPollRevealPerRole(t *testing.T) {
 			t.Fatalf("the %s's view mentions votes: %s", role, s)
 		}
 	}
-	r.host(Command{Op: "activity.reveal"})
+	r.refused(Host, Command{Op: "activity.reveal"}, CodeBadRequest)
 	check("a reveal that names nobody changes nothing", shown, hidden, hidden)
+	// A reveal sets, it does not toggle: sent again it changes nothing.
+	r.host(Command{Op: "activity.reveal", Attendees: scPtr(false), Display: scPtr(false)})
+	check("after the same reveal again", shown, hidden, hidden)
 }
 
 // Attendees and displays see only the presented activity.
@@ -224,23 +228,24 @@ func TestPresentedActivity(t *testing.T) {
 	check("B presented", b, []string{b})
 	r.host(Command{Op: "activity.present", Activity: a})
 	check("A presented", a, []string{a})
+	r.refused(Host, Command{Op: "activity.present", Activity: a}, CodeConflict)
 	r.refused(Host, Command{Op: "activity.present", Activity: "a1"}, CodeNotFound)
 	r.refused("Ana", Command{Op: "activity.present", Activity: b}, CodeForbidden)
 	r.host(Command{Op: "activity.present", Activity: ""})
 	check("nothing presented again", "", []string{})
+	r.refused(Host, Command{Op: "activity.present", Activity: ""}, CodeConflict)
 }
 
 // session.end closes what is open; after it every command is refused.
 func TestSessionEnd(t *testing.T) {
 	r := scNew(t)
 	r.join("Ana")
-	open := r.create(ActivitySpec{Kind: KindPoll, Title: "Open", Options: []string{"a", "b"}})
+	open := r.show(ActivitySpec{Kind: KindPoll, Title: "Open", Options: []string{"a", "b"}})
 	r.host(Command{Op: "activity.open"})
 	r.by("Ana", Command{Op: "vote", Choices: []int{0}})
 	draft := r.create(ActivitySpec{Kind: KindQA, Title: "Draft"})
 	cloud := r.create(ActivitySpec{Kind: KindWordcloud, Title: "Open cloud"})
 	r.host(Command{Op: "activity.open"})
-	r.host(Command{Op: "activity.present", Activity: open})
 
 	r.refused("Ana", Command{Op: "session.end"}, CodeForbidden)
 	out := r.host(Command{Op: "session.end"})
@@ -287,7 +292,9 @@ func TestForbiddenOpsPerRole(t *testing.T) {
 	for _, id := range []string{poll, cloud, qa} {
 		r.host(Command{Op: "activity.open", Activity: id})
 	}
+	r.host(Command{Op: "activity.present", Activity: cloud})
 	r.by("Ana", Command{Op: "word.submit", Activity: cloud, Text: "air"})
+	r.host(Command{Op: "activity.present", Activity: qa})
 	q := r.by("Ana", Command{Op: "qa.ask", Activity: qa, Text: "Why?"}).Result.Entry
 
 	facilitatorOnly := []Command{

@@ -12,7 +12,8 @@ type QA struct {
 	Sort      string   `json:"sort"`
 	Entries   []*Entry `json:"entries"`
 
-	byID map[string]*Entry
+	byID     map[string]*Entry
+	byAuthor map[string]int // how many entries each participant posted
 }
 
 // Entry statuses.
@@ -56,8 +57,10 @@ func newQA(spec *ActivitySpec) (*QA, *Error) {
 
 func (q *QA) restore() {
 	q.byID = make(map[string]*Entry, len(q.Entries))
+	q.byAuthor = map[string]int{}
 	for _, e := range q.Entries {
 		q.byID[e.ID] = e
+		q.byAuthor[e.Author]++
 	}
 }
 
@@ -76,6 +79,15 @@ func qaAsk(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if err != nil {
 		return Result{}, nil, err
 	}
+	// One attendee with a few sockets could otherwise fill the board that
+	// every console and phone is sent (3,350 questions in 66 s, found).
+	lim := a.limits()
+	if n := lim.qaEntriesPerParticipant(); a.v11() && q.byAuthor[e.Actor] >= n {
+		return Result{}, nil, errorf(CodeLimitReached, "You have asked "+plural(n, "question", "questions")+", the most allowed.")
+	}
+	if n := lim.qaEntries(); a.v11() && len(q.Entries) >= n {
+		return Result{}, nil, errorf(CodeLimitReached, "This board has "+plural(n, "question", "questions")+", the most allowed.")
+	}
 	id := "q" + strconv.FormatUint(e.Offset, 10)
 	if dry {
 		return Result{Entry: id}, nil, nil
@@ -86,6 +98,7 @@ func qaAsk(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	}
 	q.Entries = append(q.Entries, en)
 	q.byID[id] = en
+	q.byAuthor[e.Actor]++
 	return Result{Entry: id}, []string{e.Actor}, nil
 }
 

@@ -315,6 +315,7 @@ func TestQAReveal(t *testing.T) {
 // export get all.
 func TestQABoardLimit(t *testing.T) {
 	r := scQAOf(t, ActivitySpec{}, "Ana")
+	r.s.Limits.QAEntriesPerParticipant = 205
 	for i := range 205 {
 		r.quick("Ana", Command{Op: "qa.ask", Text: fmt.Sprint("idea ", i)})
 	}

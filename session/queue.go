@@ -2,6 +2,7 @@ package session
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -44,6 +45,15 @@ type Hand struct {
 	Placed  bool   `json:"placed,omitempty"`
 	Index   int    `json:"index,omitempty"`
 	MovedAt uint64 `json:"movedAt,omitempty"`
+
+	// Derived by refreshOrder: the 1-based place in the floor order, and
+	// for a placed hand the index it was given after ties were settled.
+	place int
+	slot  int
+	// key is the folded constituency, set when the hand is added or
+	// restored: "alternate" groups by it on every change of the order,
+	// and folding each hand's text each time was most of a raise's cost.
+	key string
 }
 
 // Turn is the hand that has the floor, with its timer. Time spoken is
@@ -149,6 +159,7 @@ func (q *Queue) restore() {
 	for _, h := range q.Waiting {
 		q.byHand[h.ID] = h
 		q.byParticipant[h.Participant] = h
+		h.key = foldKey(h.Constituency)
 	}
 	q.spoke = map[string]bool{}
 	q.lastTurn = map[string]int{}
@@ -172,17 +183,21 @@ func init() {
 }
 
 // constituency is the stored form of what a participant chose: the
-// configured spelling, "other", or, with no list configured, the cleaned text.
-func (q *Queue) constituency(s string) (string, *Error) {
+// configured spelling, "other", or, with no list configured, the cleaned text,
+// which may be empty: a queue without constituencies does not ask for one.
+//
+// Before version 1.1 rules (v11 false) a hand always needed one, so that an
+// old log folds as it did.
+func (q *Queue) constituency(s string, v11 bool) (string, *Error) {
 	c, err := cleanText(s, queueMaxText, true)
 	if err != nil {
 		return "", err
 	}
+	if len(q.Constituencies) == 0 && (c != "" || v11) {
+		return c, nil
+	}
 	if c == "" {
 		return "", errorf(CodeBadRequest, "Choose a constituency.")
-	}
-	if len(q.Constituencies) == 0 {
-		return c, nil
 	}
 	k := foldKey(c)
 	if name, ok := q.consKey[k]; ok {
@@ -211,7 +226,7 @@ func handRaise(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if err != nil {
 		return Result{}, nil, errorf(CodeBadRequest, "Name: "+err.Message)
 	}
-	cons, err := q.constituency(e.Cmd.Constituency)
+	cons, err := q.constituency(e.Cmd.Constituency, a.v11())
 	if err != nil {
 		return Result{}, nil, err
 	}
@@ -227,12 +242,60 @@ func handRaise(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if dry {
 		return Result{Hand: id}, nil, nil
 	}
-	q.add(&Hand{ID: id, Participant: e.Actor, Name: name, Constituency: cons, Kind: kind, RaisedAt: e.Time, Seq: e.Offset})
-	q.refreshOrder()
-	return Result{Hand: id}, []string{e.Actor}, nil
+	h := &Hand{ID: id, Participant: e.Actor, Name: name, Constituency: cons, Kind: kind, RaisedAt: e.Time, Seq: e.Offset}
+	q.add(h)
+	if q.Policy == PolicyFIFO && kind == HandSpeak {
+		return Result{Hand: id}, q.appendFIFO(h), nil
+	}
+	return Result{Hand: id}, with(q.refreshOrder(), e.Actor), nil
+}
+
+// appendFIFO puts a new hand into the floor order where refreshOrder would,
+// without computing the whole order again: in a first-come queue a hand
+// to speak comes after every hand there but the placed ones that wait at
+// the end only because nobody else was left (their index lies beyond the
+// queue). That keeps a raise's cost flat however long the queue is. It
+// returns the participants whose place changed, the raiser first.
+func (q *Queue) appendFIFO(h *Hand) []string {
+	j := len(q.order)
+	for j > 0 && q.order[j-1].Placed && q.order[j-1].slot > j-1 {
+		j--
+	}
+	q.order = append(q.order, nil)
+	copy(q.order[j+1:], q.order[j:])
+	q.order[j] = h
+	you := []string{h.Participant}
+	for i := j; i < len(q.order); i++ {
+		q.order[i].place = i + 1
+		if i > j {
+			you = append(you, q.order[i].Participant)
+		}
+	}
+	return you
+}
+
+// with is list with p added first, unless it is there.
+func with(list []string, p string) []string {
+	if slices.Contains(list, p) {
+		return list
+	}
+	return append([]string{p}, list...)
+}
+
+// merge appends to a, a short list, what b has that a lacks, in b's order.
+// b has no duplicates (one hand per participant), so only a is searched.
+func merge(a, b []string) []string {
+	head := len(a)
+	for _, p := range b {
+		if !slices.Contains(a[:head], p) {
+			a = append(a, p)
+		}
+	}
+	return a
 }
 
 func (q *Queue) add(h *Hand) {
+	h.key = foldKey(h.Constituency)
 	q.Waiting = append(q.Waiting, h)
 	q.byHand[h.ID] = h
 	q.byParticipant[h.Participant] = h
@@ -258,6 +321,7 @@ func (q *Queue) leave(h *Hand) {
 	}
 	delete(q.byHand, h.ID)
 	delete(q.byParticipant, h.Participant)
+	h.place = 0
 	for _, w := range q.Waiting {
 		if pos >= 0 && w.Placed && w.Index > pos {
 			w.Index--
@@ -271,15 +335,30 @@ func handLower(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if h == nil {
 		return Result{}, nil, errorf(CodeNotFound, "Your hand is not raised.")
 	}
-	if !dry {
-		q.leave(h)
-		q.refreshOrder()
+	if dry {
+		return Result{}, []string{e.Actor}, nil
 	}
-	return Result{}, []string{e.Actor}, nil
+	q.leave(h)
+	return Result{}, with(q.refreshOrder(), e.Actor), nil
 }
 
 func queueNext(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	q := a.Queue
+	// The facilitator says whose turn they saw end: a click replayed
+	// after the floor changed hands must not end someone else's turn.
+	if cur := e.Cmd.Current; cur != nil {
+		holder := ""
+		if q.Speaking != nil {
+			holder = q.Speaking.Hand
+		}
+		if *cur != holder {
+			msg := "Nobody has the floor now: nothing was changed."
+			if q.Speaking != nil {
+				msg = q.Speaking.Name + " has the floor now: nothing was changed."
+			}
+			return Result{}, nil, errorf(CodeConflict, msg)
+		}
+	}
 	if dry {
 		return Result{}, nil, nil
 	}
@@ -290,13 +369,14 @@ func queueNext(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 		q.Speaking = &Turn{Hand: h.ID, Participant: h.Participant, Name: h.Name, Constituency: h.Constituency,
 			StartedAt: e.Time, RunningSince: e.Time, LimitSeconds: q.SpeakingSeconds}
 		you = append(you, h.Participant)
-		q.refreshOrder()
+		you = merge(you, q.refreshOrder())
 	}
 	return Result{}, you, nil
 }
 
 // endTurn records the current speaker's turn as ended at the given time,
-// if someone has the floor, and returns that participant.
+// if someone has the floor, and returns that participant, then those whose
+// place changed (a policy may order the queue by who spoke).
 func (q *Queue) endTurn(at time.Time) []string {
 	t := q.Speaking
 	if t == nil {
@@ -308,9 +388,9 @@ func (q *Queue) endTurn(at time.Time) []string {
 	q.spoke[s.Participant] = true
 	q.lastTurn[foldKey(s.Constituency)] = len(q.Speeches)
 	q.Speaking = nil
-	q.refreshOrder()
+	moved := q.refreshOrder()
 	q.refreshStats()
-	return []string{s.Participant}
+	return merge([]string{s.Participant}, moved)
 }
 
 // spokenMS is the time spoken until now, pauses excluded. A time stamp
@@ -346,11 +426,11 @@ func queueMove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 		return Result{}, nil, errorf(CodeBadRequest, "queue.move needs \"to\".")
 	}
 	to := min(max(*e.Cmd.To, 0), len(q.Waiting)-1)
-	if !dry {
-		h.Placed, h.Index, h.MovedAt = true, to, e.Offset
-		q.refreshOrder()
+	if dry {
+		return Result{}, nil, nil
 	}
-	return Result{}, nil, nil
+	h.Placed, h.Index, h.MovedAt = true, to, e.Offset
+	return Result{}, q.refreshOrder(), nil
 }
 
 func queueRemove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
@@ -359,11 +439,11 @@ func queueRemove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if err != nil {
 		return Result{}, nil, err
 	}
-	if !dry {
-		q.leave(h)
-		q.refreshOrder()
+	if dry {
+		return Result{}, []string{h.Participant}, nil
 	}
-	return Result{}, []string{h.Participant}, nil
+	q.leave(h)
+	return Result{}, with(q.refreshOrder(), h.Participant), nil
 }
 
 func queueReadd(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
@@ -381,8 +461,7 @@ func queueReadd(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	}
 	q.add(&Hand{ID: id, Participant: last.Participant, Name: last.Name, Constituency: last.Constituency,
 		Kind: HandSpeak, RaisedAt: e.Time, Seq: e.Offset, Placed: true, Index: 0, MovedAt: e.Offset})
-	q.refreshOrder()
-	return Result{Hand: id}, []string{last.Participant}, nil
+	return Result{Hand: id}, with(q.refreshOrder(), last.Participant), nil
 }
 
 func queueTimer(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
@@ -431,11 +510,11 @@ func queuePolicy(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if !validPolicy(e.Cmd.Policy) {
 		return Result{}, nil, errorf(CodeBadRequest, "policy must be fifo, alternate or firsttime.")
 	}
-	if !dry {
-		q.Policy = e.Cmd.Policy
-		q.refreshOrder()
+	if dry {
+		return Result{}, nil, nil
 	}
-	return Result{}, nil, nil
+	q.Policy = e.Cmd.Policy
+	return Result{}, q.refreshOrder(), nil
 }
 
 // refreshOrder computes the order in which the floor will be given, by
@@ -445,7 +524,9 @@ func queuePolicy(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 // everyone: they promise the front. Then the policy chooses. Each simulated turn counts for "alternate" as its
 // constituency speaking, so the list shown is the list that queue.next
 // will follow, whatever happens in between but new hands and moves.
-func (q *Queue) refreshOrder() {
+// It returns the participants whose place changed, in floor order; those
+// who left the queue are their callers' to report.
+func (q *Queue) refreshOrder() []string {
 	var placed, orders, rest []*Hand
 	for _, h := range q.Waiting {
 		switch {
@@ -470,6 +551,7 @@ func (q *Queue) refreshOrder() {
 		if i > 0 && slots[i] <= slots[i-1] {
 			slots[i] = slots[i-1] + 1
 		}
+		h.slot = slots[i]
 	}
 	p := q.newPicker(rest)
 	out := make([]*Hand, 0, len(q.Waiting))
@@ -487,6 +569,14 @@ func (q *Queue) refreshOrder() {
 		out = append(out, h)
 	}
 	q.order = out
+	var moved []string
+	for i, h := range out {
+		if h.place != i+1 {
+			h.place = i + 1
+			moved = append(moved, h.Participant)
+		}
+	}
+	return moved
 }
 
 // picker gives the policy's next hand among those neither placed nor
@@ -524,7 +614,7 @@ func (q *Queue) newPicker(rest []*Hand) *picker {
 		var groups []*queueGroup
 		byKey := map[string]*queueGroup{}
 		for _, h := range rest {
-			k := foldKey(h.Constituency)
+			k := h.key
 			g := byKey[k]
 			if g == nil {
 				g = &queueGroup{key: k}
@@ -561,10 +651,14 @@ func (p *picker) next() *Hand {
 	g := p.groups[0]
 	h := g.hands[0]
 	g.hands = g.hands[1:]
-	p.groups = p.groups[1:]
-	if len(g.hands) > 0 {
-		p.groups = append(p.groups, g)
+	if len(g.hands) == 0 {
+		p.groups = p.groups[1:]
+		return h
 	}
+	// The group goes to the end, in place: appending after slicing the
+	// front off made a new array every few turns.
+	copy(p.groups, p.groups[1:])
+	p.groups[len(p.groups)-1] = g
 	return h
 }
 
@@ -574,10 +668,13 @@ func (p *picker) spoke(h *Hand) {
 	if len(p.groups) == 0 {
 		return
 	}
-	k := foldKey(h.Constituency)
+	k := h.key
 	for i, g := range p.groups {
 		if g.key == k {
-			p.groups = append(append(p.groups[:i:i], p.groups[i+1:]...), g)
+			// In place: a new slice per simulated turn was most of the
+			// cost of an alternating queue's order.
+			copy(p.groups[i:], p.groups[i+1:])
+			p.groups[len(p.groups)-1] = g
 			return
 		}
 	}
@@ -682,6 +779,7 @@ type queueView struct {
 	Constituencies  []string      `json:"constituencies"`
 	Speaking        *SpeakingView `json:"speaking"`
 	Waiting         []HandView    `json:"waiting"`
+	WaitingCount    int           `json:"waitingCount"`
 	Spoken          int           `json:"spoken"`
 	Stats           []StatView    `json:"stats,omitzero"`
 	LastSpeaker     *string       `json:"lastSpeaker"`
@@ -692,9 +790,18 @@ type queueExport struct {
 	Speakers []SpeechView `json:"speakers"`
 }
 
+// view is the queue as role sees it. Attendees get the front of a long
+// queue only, and their own place in "you": the whole list is what every
+// phone was sent on every raise, a cost that grew with the square of the
+// queue (2,000 hands: 356 KB to each phone).
 func (q *Queue) view(a *Activity, role Role) queueView {
+	shown := q.order
+	if n := a.limits().queueShown(); role == Attendee && len(shown) > n {
+		shown = shown[:n]
+	}
 	v := queueView{baseView: a.base(), SpeakingSeconds: q.SpeakingSeconds, Policy: q.Policy,
-		Constituencies: nonNil(q.Constituencies), Spoken: len(q.Speeches), Waiting: make([]HandView, len(q.order))}
+		Constituencies: nonNil(q.Constituencies), Spoken: len(q.Speeches),
+		Waiting: make([]HandView, len(shown)), WaitingCount: len(q.order)}
 	if t := q.Speaking; t != nil {
 		sv := &SpeakingView{Hand: t.Hand, Name: t.Name, Constituency: t.Constituency, StartedAt: queueTime(t.StartedAt),
 			LimitSeconds: t.LimitSeconds, Paused: t.Paused, ElapsedSeconds: float64(t.ElapsedMS) / 1000}
@@ -704,7 +811,7 @@ func (q *Queue) view(a *Activity, role Role) queueView {
 		}
 		v.Speaking = sv
 	}
-	for i, h := range q.order {
+	for i, h := range shown {
 		v.Waiting[i] = HandView{Hand: h.ID, Name: h.Name, Constituency: h.Constituency, Kind: h.Kind,
 			RaisedAt: queueTime(h.RaisedAt), Placed: h.Placed}
 	}
@@ -727,12 +834,14 @@ func (q *Queue) export(a *Activity) queueExport {
 	return x
 }
 
+// you is the participant's hand (waiting or speaking) and place in the
+// floor order, 1-based, 0 when not waiting.
 func (q *Queue) you(participant string) map[string]any {
-	hand := ""
+	hand, place := "", 0
 	if h := q.byParticipant[participant]; h != nil {
-		hand = h.ID
+		hand, place = h.ID, h.place
 	} else if q.Speaking != nil && q.Speaking.Participant == participant {
 		hand = q.Speaking.Hand
 	}
-	return map[string]any{"hand": hand}
+	return map[string]any{"hand": hand, "place": place}
 }

@@ -32,12 +32,14 @@ var qStart = time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
 func qNew(t *testing.T, spec ActivitySpec) *qScript {
 	t.Helper()
 	q := &qScript{t: t, s: &State{}, now: qStart, who: map[string]string{}}
-	q.apply("", Command{Op: OpCreate, Session: "s1", Code: "12345678", Title: "Town hall"})
+	q.apply("", Command{Op: OpCreate, Session: "s1", Code: "12345678", Title: "Town hall", Rules: CurrentRules})
 	spec.Kind = KindQueue
 	if spec.Title == "" {
 		spec.Title = "Speakers"
 	}
 	q.queue = q.host(Command{Op: "activity.create", Spec: &spec}).Result.Activity
+	// Attendees raise hands on the activity on screen only.
+	q.host(Command{Op: "activity.present"})
 	return q
 }
 
@@ -464,7 +466,7 @@ func TestQueueReadd(t *testing.T) {
 	if again == "" || again == ana {
 		t.Fatalf("readd gave hand %q", again)
 	}
-	qEqual(t, "Change.You", out.Change.You, []string{q.who["Ana"]})
+	qEqual(t, "Change.You: Ana, and Chloé whose place changed", out.Change.You, []string{q.who["Ana"], q.who["Chloé"]})
 	qEqual(t, "Ana is back in front", q.waiting(), []string{"Ana", "Chloé"})
 	w := q.view(Facilitator).Waiting[0]
 	qEqual(t, "readded hand", []any{w.Hand, w.Constituency, w.Kind, w.Placed}, []any{again, "Lyon", HandSpeak, true})
@@ -643,7 +645,6 @@ func TestQueueCreate(t *testing.T) {
 func TestQueueViewsByRole(t *testing.T) {
 	q := qOpen(t, ActivitySpec{})
 	q.join("Ana", "Ben")
-	q.host(Command{Op: "activity.present", Activity: q.queue})
 	anaHand := q.raise("Ana", "Lyon")
 	q.raise("Ben", "Lille")
 	q.next()
@@ -696,7 +697,7 @@ func TestQueueYouChanges(t *testing.T) {
 	qEqual(t, "you", q.you("Ana"), out.Result.Hand)
 	q.raise("Ben", "Lyon")
 	out = q.next()
-	qEqual(t, "first next", out.Change.You, []string{q.who["Ana"]})
+	qEqual(t, "first next: the new speaker, and Ben who is first now", out.Change.You, []string{q.who["Ana"], q.who["Ben"]})
 	out = q.next()
 	qEqual(t, "next: previous and new speaker", out.Change.You, []string{q.who["Ana"], q.who["Ben"]})
 	out = q.next()

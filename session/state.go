@@ -49,6 +49,16 @@ type State struct {
 	// Results remembers each actor's recent command ids and their answers.
 	Results map[string]*results `json:"results"`
 
+	// Limits are set by whoever makes the replica (the hub), the same on
+	// every replica; they are not part of the snapshot (see Limits).
+	Limits Limits `json:"-"`
+	// Rules is the version of the reducer's rules the session was created
+	// under (its session.create event says). A log is folded by the rules
+	// it was written under, so that an upgrade never judges an old,
+	// acknowledged command otherwise: a vote accepted before attendee
+	// scope existed stays counted.
+	Rules int `json:"rules,omitempty"`
+
 	byID map[string]*Activity
 }
 
@@ -78,6 +88,9 @@ type Activity struct {
 	Cloud *Cloud `json:"cloud,omitempty"`
 	QA    *QA    `json:"qa,omitempty"`
 	Queue *Queue `json:"queue,omitempty"`
+
+	lim   *Limits // the state's, so that views and checks see its limits
+	rules *int    // the state's Rules
 }
 
 // Result is the answer to a command: an error, or what the ack carries.
@@ -127,6 +140,7 @@ func (s *State) Restore() {
 	s.byID = make(map[string]*Activity, len(s.Activities))
 	for _, a := range s.Activities {
 		s.byID[a.ID] = a
+		a.lim, a.rules = &s.Limits, &s.Rules
 		a.restore()
 	}
 }
@@ -229,11 +243,18 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		}
 		if !dry {
 			s.ID, s.Code, s.Title, s.CreatedAt = c.Session, c.Code, c.Title, e.Time
+			s.Rules = c.Rules
 		}
 		return Result{}, Change{Header: true}, nil
 	case OpJoin:
 		if e.Actor != "" {
 			return Result{}, Change{}, errorf(CodeForbidden, "Joining is not a command.")
+		}
+		// A join appended after session.end (one that raced it, from any
+		// instance) changes nothing: the record of an ended session is
+		// final.
+		if s.Ended {
+			return Result{}, Change{}, errorf(CodeSessionEnded, "The session has ended.")
 		}
 		if !dry {
 			s.Participants["p"+strconv.FormatUint(e.Offset, 10)] = &Participant{Name: c.Name, Constituency: c.Constituency}
@@ -265,11 +286,16 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		if err := need(Facilitator); err != nil {
 			return Result{}, Change{}, err
 		}
+		if n := s.Limits.activities(); s.v11() && len(s.Activities) >= n {
+			return Result{}, Change{}, errorf(CodeLimitReached,
+				"This session has "+plural(n, "activity", "activities")+", the most allowed.")
+		}
 		a, err := newActivity(c.Spec, "a"+strconv.FormatUint(e.Offset, 10), e.Time)
 		if err != nil {
 			return Result{}, Change{}, err
 		}
 		if !dry {
+			a.lim, a.rules = &s.Limits, &s.Rules
 			s.Activities = append(s.Activities, a)
 			s.byID[a.ID] = a
 		}
@@ -280,6 +306,17 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		}
 		if c.Activity != "" && s.byID[c.Activity] == nil {
 			return Result{}, Change{}, errorf(CodeNotFound, "There is no such activity.")
+		}
+		// A stale click, replayed after the screen moved on, must not
+		// take it back: the console says what it saw presented.
+		if c.Current != nil && *c.Current != s.Presented && s.v11() {
+			return Result{}, Change{}, errorf(CodeConflict, s.presentedNow()+" Nothing was changed.")
+		}
+		if c.Activity == s.Presented && s.v11() {
+			if c.Activity == "" {
+				return Result{}, Change{}, errorf(CodeConflict, "Nothing is on screen already.")
+			}
+			return Result{}, Change{}, errorf(CodeConflict, "This activity is on screen already.")
 		}
 		if !dry {
 			s.Presented = c.Activity
@@ -294,6 +331,15 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		}
 		return Result{}, Change{}, errorf(CodeBadRequest, "The command needs an activity.")
 	}
+	// Attendees act on what is on screen only: a draft or an activity the
+	// facilitator moved away from is not theirs to answer, and whether it
+	// exists is not theirs to learn.
+	if role == Attendee && KnownOp(c.Op) && c.Activity != s.Presented && s.v11() {
+		if h, ok := handlers[c.Op]; !ok || h.role != Attendee {
+			return Result{}, Change{}, need(Facilitator)
+		}
+		return Result{}, Change{}, errorf(CodeForbidden, "You can only answer the activity on screen now.")
+	}
 	if a == nil {
 		if !KnownOp(c.Op) {
 			return Result{}, Change{}, errorf(CodeBadRequest, "Unknown op \""+c.Op+"\".")
@@ -304,6 +350,15 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 	case "activity.open", "activity.close":
 		if err := need(Facilitator); err != nil {
 			return Result{}, Change{}, err
+		}
+		// Opening twice or closing what is not open is a click that
+		// no longer applies (a retry, or another console was faster):
+		// refused, so that the console learns the state it missed.
+		if c.Op == "activity.open" && a.State == Open && s.v11() {
+			return Result{}, Change{}, errorf(CodeConflict, "This activity is open already.")
+		}
+		if c.Op == "activity.close" && a.State != Open && s.v11() {
+			return Result{}, Change{}, errorf(CodeConflict, "This activity is not open.")
 		}
 		if !dry {
 			if c.Op == "activity.open" {
@@ -316,6 +371,12 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 	case "activity.reveal":
 		if err := need(Facilitator); err != nil {
 			return Result{}, Change{}, err
+		}
+		// A reveal sets who sees the results, it does not toggle: sent
+		// again it asks for what is there, so it is not refused (the
+		// console and the load generator send both fields every time).
+		if c.Attendees == nil && c.Display == nil {
+			return Result{}, Change{}, errorf(CodeBadRequest, "activity.reveal needs \"attendees\" or \"display\".")
 		}
 		if !dry {
 			if c.Attendees != nil {
@@ -344,6 +405,18 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 	ch := s.activityChange(a)
 	ch.You = you
 	return res, ch, nil
+}
+
+// presentedNow says what is on screen, for a refused present.
+func (s *State) presentedNow() string {
+	a := s.byID[s.Presented]
+	if a == nil {
+		return "Nothing is on screen now."
+	}
+	if a.Title == "" {
+		return "Another activity is on screen now."
+	}
+	return "\"" + a.Title + "\" is on screen now."
 }
 
 func (s *State) activityChange(a *Activity) Change {

@@ -31,7 +31,7 @@ var scStart = time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC)
 func scNew(t *testing.T) *scScript {
 	t.Helper()
 	r := &scScript{t: t, s: &State{}, now: scStart, who: map[string]string{}}
-	r.apply("", Command{Op: OpCreate, Session: "s1", Code: "87654321", Title: "After the crisis"})
+	r.apply("", Command{Op: OpCreate, Session: "s1", Code: "87654321", Title: "After the crisis", Rules: CurrentRules})
 	return r
 }
 
@@ -50,6 +50,15 @@ func (r *scScript) create(spec ActivitySpec) string {
 	r.t.Helper()
 	r.act = r.host(Command{Op: "activity.create", Spec: &spec}).Result.Activity
 	return r.act
+}
+
+// show creates an activity and presents it: attendees answer only the
+// activity on screen.
+func (r *scScript) show(spec ActivitySpec) string {
+	r.t.Helper()
+	id := r.create(spec)
+	r.host(Command{Op: "activity.present", Activity: id})
+	return id
 }
 
 func (r *scScript) wait(d time.Duration) { r.now = r.now.Add(d) }
@@ -309,7 +318,7 @@ func TestSessionCreateAndJoin(t *testing.T) {
 func TestApplyIgnoresOldOffsets(t *testing.T) {
 	r := scNew(t)
 	r.join("Ana")
-	r.create(ActivitySpec{Kind: KindPoll, Title: "Bikes?", Options: []string{"yes", "no"}})
+	r.show(ActivitySpec{Kind: KindPoll, Title: "Bikes?", Options: []string{"yes", "no"}})
 	r.host(Command{Op: "activity.open"})
 	r.by("Ana", Command{Op: "vote", Choices: []int{0}})
 	before := r.stateJSON()
@@ -339,25 +348,35 @@ func TestCheckAgreesWithApply(t *testing.T) {
 		code  string // "" when accepted
 	}
 	steps := []step{
+		{"Ana", Command{Op: "vote", Activity: poll, Choices: []int{0}}, CodeForbidden},
+		{Host, Command{Op: "activity.present", Activity: poll}, ""},
 		{"Ana", Command{Op: "vote", Activity: poll, Choices: []int{0}}, CodeActivityClosed},
 		{Host, Command{Op: "activity.open", Activity: poll}, ""},
+		{Host, Command{Op: "activity.open", Activity: poll}, CodeConflict},
 		{"Ana", Command{Op: "vote", Activity: poll, Choices: []int{0, 2}}, ""},
 		{"Ana", Command{Op: "vote", Activity: poll, Choices: []int{0, 1, 2}}, CodeInvalidChoice},
 		{"Ben", Command{Op: "vote", Activity: poll, Choices: []int{1}}, ""},
+		{Host, Command{Op: "activity.present", Activity: cloud, Current: scPtr(qa)}, CodeConflict},
+		{Host, Command{Op: "activity.present", Activity: cloud, Current: scPtr(poll)}, ""},
+		{"Ben", Command{Op: "vote", Activity: poll, Choices: []int{0}}, CodeForbidden},
 		{"Ben", Command{Op: "word.submit", Activity: cloud, Text: "air"}, CodeActivityClosed},
+		{Host, Command{Op: "activity.close", Activity: cloud}, CodeConflict},
 		{Host, Command{Op: "activity.open", Activity: cloud}, ""},
 		{"Ben", Command{Op: "word.submit", Activity: cloud, Text: "air"}, ""},
 		{"Ben", Command{Op: "word.submit", Activity: cloud, Text: "water"}, CodeBadRequest},
 		{Host, Command{Op: "word.approve", Activity: cloud, Text: "fire"}, CodeNotFound},
 		{Host, Command{Op: "word.hide", Activity: cloud, Text: "AIR"}, ""},
 		{Host, Command{Op: "activity.open", Activity: qa}, ""},
-		{"Ana", Command{Op: "qa.ask", Activity: qa, Text: "Why?"}, ""},
-		{"Ben", Command{Op: "qa.upvote", Activity: qa, Entry: "q19"}, CodeNotFound},
-		{Host, Command{Op: "qa.moderate", Activity: qa, Entry: "q19", Action: "approve"}, ""},
-		{"Ben", Command{Op: "qa.upvote", Activity: qa, Entry: "q19"}, ""},
-		{"Ben", Command{Op: "qa.moderate", Activity: qa, Entry: "q19", Action: "hide"}, CodeForbidden},
-		{Host, Command{Op: "activity.present", Activity: "nope"}, CodeNotFound},
 		{Host, Command{Op: "activity.present", Activity: qa}, ""},
+		{"Ana", Command{Op: "qa.ask", Activity: qa, Text: "Why?"}, ""},
+		{"Ben", Command{Op: "qa.upvote", Activity: qa, Entry: "q27"}, CodeNotFound},
+		{Host, Command{Op: "qa.moderate", Activity: qa, Entry: "q27", Action: "approve"}, ""},
+		{"Ben", Command{Op: "qa.upvote", Activity: qa, Entry: "q27"}, ""},
+		{"Ben", Command{Op: "qa.moderate", Activity: qa, Entry: "q27", Action: "hide"}, CodeForbidden},
+		{Host, Command{Op: "activity.present", Activity: "nope"}, CodeNotFound},
+		{Host, Command{Op: "activity.present", Activity: qa}, CodeConflict},
+		{Host, Command{Op: "activity.close", Activity: poll}, ""},
+		{Host, Command{Op: "activity.close", Activity: poll}, CodeConflict},
 		{"Ana", Command{Op: "no.such.op", Activity: qa}, CodeBadRequest},
 		{Host, Command{Op: "session.end"}, ""},
 		{"Ana", Command{Op: "qa.ask", Activity: qa, Text: "Late"}, CodeSessionEnded},
@@ -385,12 +404,14 @@ func TestRefusedCommandsChangeNothing(t *testing.T) {
 	for _, id := range []string{poll, cloud, qa} {
 		r.host(Command{Op: "activity.open", Activity: id})
 	}
-	r.host(Command{Op: "activity.present", Activity: cloud})
+	r.host(Command{Op: "activity.present", Activity: poll})
 	r.by("Ana", Command{Op: "vote", Activity: poll, Choices: []int{2}})
-	r.by("Ana", Command{Op: "word.submit", Activity: cloud, Text: "air"})
-	r.by("Ana", Command{Op: "word.submit", Activity: cloud, Text: "Air"})
+	r.host(Command{Op: "activity.present", Activity: qa})
 	q := r.by("Ben", Command{Op: "qa.ask", Activity: qa, Text: "Where is the money?"}).Result.Entry
 	r.by("Ana", Command{Op: "qa.upvote", Activity: qa, Entry: q})
+	r.host(Command{Op: "activity.present", Activity: cloud})
+	r.by("Ana", Command{Op: "word.submit", Activity: cloud, Text: "air"})
+	r.by("Ana", Command{Op: "word.submit", Activity: cloud, Text: "Air"})
 
 	tests := []struct {
 		name  string
@@ -411,7 +432,12 @@ func TestRefusedCommandsChangeNothing(t *testing.T) {
 		{"no actor", "", Command{Op: "activity.close", Activity: poll}, CodeForbidden},
 		{"vote by host", Host, Command{Op: "vote", Activity: poll, Choices: []int{0}}, CodeForbidden},
 		{"vote without activity", "Ana", Command{Op: "vote", Activity: "", Choices: []int{0}}, CodeBadRequest},
-		{"vote on an unknown activity", "Ana", Command{Op: "vote", Activity: "a999", Choices: []int{0}}, CodeNotFound},
+		{"vote on an unknown activity", "Ana", Command{Op: "vote", Activity: "a999", Choices: []int{0}}, CodeForbidden},
+		{"vote on a poll not on screen", "Ben", Command{Op: "vote", Activity: poll, Choices: []int{0}}, CodeForbidden},
+		{"upvote on a board not on screen", "Ana", Command{Op: "qa.upvote", Activity: qa, Entry: q}, CodeForbidden},
+		{"open of an open poll", Host, Command{Op: "activity.open", Activity: poll}, CodeConflict},
+		{"present what is on screen", Host, Command{Op: "activity.present", Activity: cloud}, CodeConflict},
+		{"present after the screen changed", Host, Command{Op: "activity.present", Activity: poll, Current: scPtr(qa)}, CodeConflict},
 		{"vote on a word cloud", "Ana", Command{Op: "vote", Activity: cloud, Choices: []int{0}}, CodeBadRequest},
 		{"vote out of range", "Ben", Command{Op: "vote", Activity: poll, Choices: []int{3}}, CodeInvalidChoice},
 		{"vote replacing with too many", "Ana", Command{Op: "vote", Activity: poll, Choices: []int{0, 1}}, CodeInvalidChoice},
@@ -436,9 +462,22 @@ func TestRefusedCommandsChangeNothing(t *testing.T) {
 		{"moderate with an unknown action", Host, Command{Op: "qa.moderate", Activity: qa, Entry: q, Action: "delete"}, CodeBadRequest},
 		{"moderate an unknown entry", Host, Command{Op: "qa.moderate", Activity: qa, Entry: "q1", Action: "hide"}, CodeNotFound},
 	}
+	// Attendees answer what is on screen: each case is played with its
+	// activity presented, but those about the screen itself.
+	offScreen := map[string]bool{"vote on a poll not on screen": true, "upvote on a board not on screen": true,
+		"present what is on screen": true, "present after the screen changed": true}
+	// Commands without an activity must reach the reducer without one.
+	r.act = ""
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r.t = t
+			if a := r.s.Activity(tt.c.Activity); offScreen[tt.name] {
+				if r.s.Presented != cloud {
+					r.host(Command{Op: "activity.present", Activity: cloud})
+				}
+			} else if a != nil && r.s.Presented != a.ID {
+				r.host(Command{Op: "activity.present", Activity: a.ID})
+			}
 			r.refused(tt.actor, tt.c, tt.code)
 		})
 	}
@@ -453,7 +492,7 @@ func TestRefusedCommandsChangeNothing(t *testing.T) {
 func TestCommandIDsDeduplicated(t *testing.T) {
 	r := scNew(t)
 	r.join("Ana", "Ben")
-	r.create(ActivitySpec{Kind: KindPoll, Title: "Which?", Options: []string{"a", "b", "c"}})
+	r.show(ActivitySpec{Kind: KindPoll, Title: "Which?", Options: []string{"a", "b", "c"}})
 	closed := r.apply("Ana", Command{ID: "early", Op: "vote", Choices: []int{0}})
 	scEqual(t, "vote in draft", closed.Result.Err.Code, CodeActivityClosed)
 	r.host(Command{Op: "activity.open"})
@@ -501,7 +540,7 @@ func TestCommandIDsDeduplicated(t *testing.T) {
 func TestCommandIDWindow(t *testing.T) {
 	r := scNew(t)
 	r.join("Ana", "Ben")
-	r.create(ActivitySpec{Kind: KindPoll, Title: "Which?", Options: []string{"a", "b"}})
+	r.show(ActivitySpec{Kind: KindPoll, Title: "Which?", Options: []string{"a", "b"}})
 	r.host(Command{Op: "activity.open"})
 	const n = 1001
 	for i := range n {

@@ -35,7 +35,7 @@ func TestPointOfOrderGoesBeforeHandsMovedByHand(t *testing.T) {
 func TestHiddenHeldWordIsNoLongerPending(t *testing.T) {
 	r := scNew(t)
 	r.join("Ana")
-	id := r.create(ActivitySpec{Kind: KindWordcloud, Title: "One word", Moderation: "hold"})
+	id := r.show(ActivitySpec{Kind: KindWordcloud, Title: "One word", Moderation: "hold"})
 	r.host(Command{Op: "activity.open", Activity: id})
 	r.by("Ana", Command{Op: "word.submit", Activity: id, Text: "shit"})
 	r.host(Command{Op: "word.hide", Activity: id, Text: "shit"})

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"strconv"
@@ -17,25 +18,63 @@ import (
 
 	"github.com/townhall/townhall/eventlog"
 	"github.com/townhall/townhall/hub"
+	"github.com/townhall/townhall/protocol"
 	"github.com/townhall/townhall/session"
 )
 
-// storeError maps a store failure to an HTTP answer.
+// unavailableRetry is the Retry-After of an answer that the store could
+// not give: long enough for a Redis failover or a restart to pass, short
+// enough that a phone in a hall gets in soon after.
+const unavailableRetry = 2 * time.Second
+
+// storeError maps a failure of the store, or of loading a session's hub,
+// to an HTTP answer. Whatever it is (a timeout, Redis away, a full disk,
+// the server shutting down), it may pass: 503 unavailable with a
+// Retry-After, never 500, so a client tries again rather than giving up.
 func storeError(err error) error {
-	switch {
-	case errors.Is(err, eventlog.ErrNotFound):
-		return fail(http.StatusNotFound, "not_found", "There is no such session.")
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, eventlog.ErrUnavailable), errors.Is(err, hub.ErrShutdown):
-		return fail(http.StatusServiceUnavailable, "internal", "The store cannot be reached now; try again.")
+	if errors.Is(err, eventlog.ErrNotFound) {
+		return fail(http.StatusNotFound, protocol.CodeNotFound, "There is no such session.")
 	}
-	return err
+	return &apiError{Status: http.StatusServiceUnavailable, Code: protocol.CodeUnavailable,
+		Message: "The server cannot reach its store now; try again in a moment.", RetryAfter: unavailableRetry, cause: err}
 }
 
-func (s *Server) baseURL(c echo.Context) string {
+// baseURL is the base of the links in a create answer and of the QR
+// code: --public-url, or the request's own scheme and host when that host
+// is allowed. Anything else would let a request's Host header choose
+// where a hall's phones are sent.
+func (s *Server) baseURL(c echo.Context) (string, error) {
 	if s.cfg.PublicURL != "" {
-		return strings.TrimRight(s.cfg.PublicURL, "/")
+		return strings.TrimRight(s.cfg.PublicURL, "/"), nil
 	}
-	return c.Scheme() + "://" + c.Request().Host
+	r := c.Request()
+	if !s.hostAllowed(r.Host) {
+		return "", fail(http.StatusBadRequest, protocol.CodeBadRequest, fmt.Sprintf(
+			"This server does not build links for the host %q: start it with --public-url, or add the host to --allowed-hosts.", r.Host))
+	}
+	return s.scheme(r) + "://" + r.Host, nil
+}
+
+// decodeJSON reads the request's body as exactly one JSON value into v;
+// like is the shape the error message shows.
+func decodeJSON(c echo.Context, v any, like string) error {
+	dec := json.NewDecoder(c.Request().Body)
+	err := dec.Decode(v)
+	if err == nil {
+		// A second value, or anything but white space after the first, is
+		// not the body the client meant to send.
+		var extra json.RawMessage
+		if err = dec.Decode(&extra); err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			err = errors.New("trailing data")
+		}
+	}
+	if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+		return err
+	}
+	return fail(http.StatusBadRequest, protocol.CodeBadRequest, "The body must be one JSON object like "+like+", and nothing after it.")
 }
 
 func bearer(c echo.Context) string {
@@ -63,6 +102,7 @@ type createAnswer struct {
 	Title          string `json:"title"`
 	FacilitatorKey string `json:"facilitatorKey"`
 	DisplayKey     string `json:"displayKey"`
+	JoinKey        string `json:"joinKey"`
 	Links          struct {
 		Join string `json:"join"`
 		Host string `json:"host"`
@@ -70,19 +110,35 @@ type createAnswer struct {
 	} `json:"links"`
 }
 
+// joinLink is the link a session's phones open, the join key in its
+// fragment so that browsers never send it to a server.
+func joinLink(base, code, key string) string { return base + "/j/" + code + "#" + key }
+
 func (s *Server) createSession(c echo.Context) error {
+	// Every attempt spends, a refused create token included: creating is
+	// what fills the store, and guessing the token is no better.
+	if wait := s.creates.take(limitKey(s.clientAddr(c.Request()))); wait > 0 {
+		return failLater(http.StatusTooManyRequests, protocol.CodeRateLimited,
+			"Too many sessions created from this address; wait a little.", wait)
+	}
 	if s.cfg.CreateToken != "" && bearer(c) != s.cfg.CreateToken {
-		return fail(http.StatusUnauthorized, "unauthorized", "Creating a session needs the server's create token.")
+		return fail(http.StatusUnauthorized, protocol.CodeUnauthorized, "Creating a session needs the server's create token.")
 	}
 	var req struct {
 		Title string `json:"title"`
 	}
-	if err := json.NewDecoder(c.Request().Body).Decode(&req); err != nil {
-		return fail(http.StatusBadRequest, "bad_request", "The body must be JSON like {\"title\": \"…\"}.")
+	if err := decodeJSON(c, &req, `{"title": "…"}`); err != nil {
+		return err
 	}
 	title, err := session.CleanText(req.Title, 200)
 	if err != nil {
-		return fail(http.StatusBadRequest, "bad_request", "The title must be 1 to 200 characters of text.")
+		return fail(http.StatusBadRequest, protocol.CodeBadRequest, "The title must be 1 to 200 characters of text.")
+	}
+	// Before anything is stored: a create whose links cannot be built
+	// leaves nothing behind.
+	base, err := s.baseURL(c)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
 	defer cancel()
@@ -101,16 +157,16 @@ func (s *Server) createSession(c echo.Context) error {
 			return storeError(err)
 		}
 	}
-	ev := session.Event{Cmd: session.Command{Op: session.OpCreate, Session: id, Code: code, Title: title}}
+	ev := session.Event{Cmd: session.Command{Op: session.OpCreate, Session: id, Code: code, Title: title, Rules: session.CurrentRules}}
 	if _, err := s.cfg.Store.Append(ctx, id, ev); err != nil {
 		return storeError(err)
 	}
 	a := createAnswer{ID: id, Code: code, Title: title,
 		FacilitatorKey: s.tokens.issue(Credentials{Role: session.Facilitator, Session: id}),
 		DisplayKey:     s.tokens.issue(Credentials{Role: session.Display, Session: id}),
+		JoinKey:        s.tokens.joinKey(id),
 	}
-	base := s.baseURL(c)
-	a.Links.Join = base + "/j/" + code
+	a.Links.Join = joinLink(base, code, a.JoinKey)
 	a.Links.Host = base + "/host/" + id + "#" + a.FacilitatorKey
 	a.Links.Show = base + "/show/" + id + "#" + a.DisplayKey
 	return c.JSON(http.StatusCreated, a)
@@ -131,24 +187,42 @@ func normalizeCode(code string) (string, bool) {
 	return b.String(), b.Len() == 8
 }
 
-func (s *Server) join(c echo.Context) error {
-	ip := c.RealIP()
-	if wait := s.joins.blocked(ip); wait > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-		return fail(http.StatusTooManyRequests, "rate_limited", "Too many wrong codes from this address; wait a little.")
-	}
+// join answers POST /api/join. Only failures (a malformed or unknown
+// code) spend from the address's budget. Once it is spent, the address
+// gets 429 whatever it sends, unless it carries the session's join key:
+// the phones that scanned the QR code get in while someone at the same
+// address guesses, and the guesser cannot tell a right code from a wrong
+// one by adding a made-up key.
+func (s *Server) join(c echo.Context) (err error) {
+	defer s.countJoin(&err)
 	var req struct {
 		Code         string `json:"code"`
+		Key          string `json:"key"`
 		Name         string `json:"name"`
 		Constituency string `json:"constituency"`
 	}
-	if err := json.NewDecoder(c.Request().Body).Decode(&req); err != nil {
-		return fail(http.StatusBadRequest, "bad_request", "The body must be JSON like {\"code\": \"1234 5678\"}.")
+	if err := decodeJSON(c, &req, `{"code": "1234 5678"}`); err != nil {
+		return err
+	}
+	addr := limitKey(s.clientAddr(c.Request()))
+	wait := s.joins.blocked(addr)
+	limited := func() error {
+		return failLater(http.StatusTooManyRequests, protocol.CodeRateLimited,
+			"Too many wrong codes from this address; wait a little, or scan the QR code.", wait)
+	}
+	if wait > 0 && req.Key == "" {
+		return limited()
+	}
+	unknown := func() error {
+		if wait > 0 {
+			return limited()
+		}
+		s.joins.spend(addr)
+		return fail(http.StatusNotFound, protocol.CodeNotFound, "There is no session with that code.")
 	}
 	code, ok := normalizeCode(req.Code)
 	if !ok {
-		s.joins.failed(ip)
-		return fail(http.StatusNotFound, "not_found", "There is no session with that code.")
+		return unknown()
 	}
 	var ev session.Event
 	ev.Cmd.Op = session.OpJoin
@@ -161,7 +235,7 @@ func (s *Server) join(c echo.Context) error {
 		}
 		v, err := session.CleanText(f.in, 80)
 		if err != nil {
-			return fail(http.StatusBadRequest, "bad_request", "Name and constituency must be up to 80 characters of text.")
+			return fail(http.StatusBadRequest, protocol.CodeBadRequest, "Name and constituency must be up to 80 characters of text.")
 		}
 		*f.out = v
 	}
@@ -169,11 +243,29 @@ func (s *Server) join(c echo.Context) error {
 	defer cancel()
 	id, err := s.cfg.Store.LookupCode(ctx, code)
 	if errors.Is(err, eventlog.ErrNotFound) {
-		s.joins.failed(ip)
-		return fail(http.StatusNotFound, "not_found", "There is no session with that code.")
+		return unknown()
 	}
 	if err != nil {
 		return storeError(err)
+	}
+	if wait > 0 && !s.tokens.checkJoinKey(id, req.Key) {
+		return limited()
+	}
+	h, release, err := s.cfg.Hubs.Acquire(ctx, id)
+	if err != nil {
+		return storeError(err)
+	}
+	// As this replica knows it now: a session.end it has not applied yet
+	// is caught by the reducer, which ignores a join into an ended
+	// session; the participant cap may be passed by the joins in flight.
+	n, ended := h.JoinState()
+	release()
+	if ended {
+		return fail(http.StatusConflict, protocol.CodeSessionEnded, "This session has ended; it takes no more participants.")
+	}
+	if n >= s.cfg.MaxParticipants {
+		return fail(http.StatusTooManyRequests, protocol.CodeLimitReached,
+			fmt.Sprintf("This session is full: it has %d participants, the most allowed.", n))
 	}
 	off, err := s.cfg.Store.Append(ctx, id, ev)
 	if err != nil {
@@ -192,7 +284,7 @@ func (s *Server) facilitatorHub(c echo.Context) (*hub.Hub, func(), error) {
 	id := c.Param("id")
 	cred, ok := s.tokens.check(bearer(c))
 	if !ok || cred.Role != session.Facilitator || cred.Session != id {
-		return nil, nil, fail(http.StatusUnauthorized, "unauthorized", "This needs the session's facilitator key.")
+		return nil, nil, fail(http.StatusUnauthorized, protocol.CodeUnauthorized, "This needs the session's facilitator key.")
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
 	defer cancel()
@@ -201,6 +293,24 @@ func (s *Server) facilitatorHub(c echo.Context) (*hub.Hub, func(), error) {
 		return nil, nil, storeError(err)
 	}
 	return h, release, nil
+}
+
+// deleteSession removes a session and its log everywhere (PROTOCOL.md 1.1,
+// "Sessions are deleted, not wiped"). Its clients get not_found and 1008;
+// no instance takes it for a store that lost data.
+func (s *Server) deleteSession(c echo.Context) error {
+	id := c.Param("id")
+	cred, ok := s.tokens.check(bearer(c))
+	if !ok || cred.Role != session.Facilitator || cred.Session != id {
+		return fail(http.StatusUnauthorized, protocol.CodeUnauthorized, "This needs the session's facilitator key.")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
+	defer cancel()
+	if err := s.cfg.Hubs.Delete(ctx, id); err != nil {
+		return storeError(err)
+	}
+	s.log.Info("audit: session deleted", "session", id, "ip", c.RealIP())
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *Server) export(c echo.Context) error {
@@ -226,7 +336,7 @@ func (s *Server) export(c echo.Context) error {
 		c.Response().WriteHeader(http.StatusOK)
 		return writeCSV(c.Response(), x)
 	}
-	return fail(http.StatusBadRequest, "bad_request", "format must be json or csv.")
+	return fail(http.StatusBadRequest, protocol.CodeBadRequest, "format must be json or csv.")
 }
 
 func (s *Server) ready(c echo.Context) error {

@@ -26,6 +26,7 @@ type testServer struct {
 	*httptest.Server
 	store eventlog.Store
 	hubs  *hub.Manager
+	web   *Server
 }
 
 func newTestServer(t *testing.T, mod func(*Config, *hub.Config)) *testServer {
@@ -42,7 +43,11 @@ func newTestServer(t *testing.T, mod func(*Config, *hub.Config)) *testServer {
 	}
 	hubs := hub.NewManager(wcfg.Store, hcfg)
 	wcfg.Hubs = hubs
-	srv := httptest.NewServer(New(wcfg))
+	web := New(wcfg)
+	// Served as main serves it: with the Config's timeouts.
+	srv := httptest.NewUnstartedServer(web)
+	srv.Config = web.HTTPServer()
+	srv.Start()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -50,13 +55,14 @@ func newTestServer(t *testing.T, mod func(*Config, *hub.Config)) *testServer {
 		srv.Close()
 		store.Close()
 	})
-	return &testServer{Server: srv, store: store, hubs: hubs}
+	return &testServer{Server: srv, store: store, hubs: hubs, web: web}
 }
 
 func (s *testServer) post(t *testing.T, path string, body any, header ...string) (int, map[string]any, http.Header) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", s.URL+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -301,4 +307,50 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// send makes one request with a raw body and content type (none if
+// empty), then header pairs, and decodes a JSON answer if there is one.
+func (s *testServer) send(t *testing.T, method, path, contentType, body string, header ...string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out, res.Header
+}
+
+// errCode is the code of an HTTP error answer, or "".
+func errCode(out map[string]any) string {
+	e, _ := out["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+// exported returns a session's export.
+func (s *testServer) exported(t *testing.T, sess created) map[string]any {
+	t.Helper()
+	st, body := s.get(t, "/api/sessions/"+sess.ID+"/export", sess.FacilitatorKey)
+	if st != http.StatusOK {
+		t.Fatalf("export: %d %s", st, body)
+	}
+	var x map[string]any
+	if err := json.Unmarshal(body, &x); err != nil {
+		t.Fatal(err)
+	}
+	return x
 }

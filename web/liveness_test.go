@@ -418,3 +418,86 @@ func TestYouOnlyForThePresented(t *testing.T) {
 		t.Fatalf("%d you messages for other activities", n)
 	}
 }
+
+// DELETE /api/sessions/{id}: the session is gone, its clients are told
+// not_found and closed with 1008, the instance stays ready, and another
+// session is untouched.
+func TestDeleteSession(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	sess, host, _ := pollSession(t, s)
+	other, otherHost, otherPoll := pollSession(t, s)
+	phone := s.connect(t, s.join(t, sess.Code))
+	display := s.connect(t, sess.DisplayKey)
+	del := func(key string) int {
+		req, _ := http.NewRequest("DELETE", s.URL+"/api/sessions/"+sess.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := del(sess.DisplayKey); st != http.StatusUnauthorized {
+		t.Fatalf("delete with the display key: %d", st)
+	}
+	if st := del(other.FacilitatorKey); st != http.StatusUnauthorized {
+		t.Fatalf("delete with another session's key: %d", st)
+	}
+	if st := del(sess.FacilitatorKey); st != http.StatusNoContent {
+		t.Fatalf("delete: %d", st)
+	}
+	for _, c := range []*client{host, phone, display} {
+		c.waitFor("not_found", func(m map[string]any) bool { return m["type"] == "error" && m["code"] == "not_found" })
+		if st := c.waitClosed(); st != websocket.StatusPolicyViolation {
+			t.Fatalf("a client of the deleted session: close %v, want 1008", st)
+		}
+	}
+	if st, body := s.get(t, "/readyz", ""); st != 200 {
+		t.Fatalf("/readyz after a delete: %d %s", st, body)
+	}
+	if st, _ := s.get(t, "/api/sessions/"+sess.ID+"/export", sess.FacilitatorKey); st != http.StatusNotFound {
+		t.Fatalf("export of a deleted session: %d", st)
+	}
+	if st := del(sess.FacilitatorKey); st != http.StatusNotFound {
+		t.Fatalf("delete twice: %d", st)
+	}
+	again := s.dial(t, nil)
+	again.sendRaw(map[string]any{"type": "hello", "token": sess.FacilitatorKey})
+	again.waitFor("not_found", func(m map[string]any) bool { return m["type"] == "error" && m["code"] == "not_found" })
+	if st := again.waitClosed(); st != websocket.StatusPolicyViolation {
+		t.Fatalf("hello to a deleted session: close %v", st)
+	}
+	if st, out, _ := s.post(t, "/api/join", map[string]string{"code": sess.Code}); st != http.StatusNotFound {
+		t.Fatalf("join a deleted session: %d %v", st, out)
+	}
+	if a := otherHost.cmd("activity.close", map[string]any{"activity": otherPoll}); a["type"] != "ack" {
+		t.Fatalf("the other session: %v", a)
+	}
+}
+
+// The retention sweep deletes sessions that ended before the cutoff, and
+// no live one.
+func TestDeleteEnded(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	ended, host, _ := pollSession(t, s)
+	live, _, _ := pollSession(t, s)
+	if a := host.cmd("session.end", nil); a["type"] != "ack" {
+		t.Fatal(a)
+	}
+	if n, err := s.hubs.DeleteEnded(context.Background(), time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("a sweep with a cutoff before the end deleted %d (%v)", n, err)
+	}
+	n, err := s.hubs.DeleteEnded(context.Background(), time.Now().Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("the sweep deleted %d sessions (%v), want the ended one", n, err)
+	}
+	if st, _ := s.get(t, "/api/sessions/"+ended.ID+"/export", ended.FacilitatorKey); st != http.StatusNotFound {
+		t.Fatalf("the ended session: export %d", st)
+	}
+	if st, _ := s.get(t, "/api/sessions/"+live.ID+"/export", live.FacilitatorKey); st != 200 {
+		t.Fatalf("the live session: export %d", st)
+	}
+}

@@ -1,18 +1,22 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
-	"context"
-
 	"github.com/labstack/echo/v4"
 	qrcode "github.com/skip2/go-qrcode"
 )
 
+// qr draws the join link, key included, as a QR code.
 func (s *Server) qr(c echo.Context) error {
+	base, err := s.baseURL(c)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
 	defer cancel()
 	h, release, err := s.cfg.Hubs.Acquire(ctx, c.Param("id"))
@@ -21,11 +25,13 @@ func (s *Server) qr(c echo.Context) error {
 	}
 	_, code := h.Title()
 	release()
-	svg, err := qrSVG(s.baseURL(c) + "/j/" + code)
+	svg, err := qrSVG(joinLink(base, code, s.tokens.joinKey(c.Param("id"))))
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	// Private: the link depends on the request's host, and a shared cache
+	// keyed on the path alone would hand one host's code to another.
+	c.Response().Header().Set("Cache-Control", "private, max-age=3600")
 	return c.Blob(http.StatusOK, "image/svg+xml", svg)
 }
 

@@ -6,7 +6,11 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"mime"
+	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,6 +22,7 @@ import (
 
 	"github.com/townhall/townhall/eventlog"
 	"github.com/townhall/townhall/hub"
+	"github.com/townhall/townhall/protocol"
 	"github.com/townhall/townhall/static"
 )
 
@@ -41,11 +46,46 @@ type Config struct {
 	// HelloTimeout is how long a new websocket may wait before its hello.
 	// Zero means 10 s.
 	HelloTimeout time.Duration
-	// JoinFailures and JoinFailureEvery bound failed joins per client
-	// address: a burst of JoinFailures, then one per JoinFailureEvery.
-	// Zero means 20 and 3 s.
+	// JoinFailures and JoinFailureEvery bound failed joins (a code that is
+	// malformed or unknown) per client address: a bucket of JoinFailures
+	// that refills one per JoinFailureEvery. A join that carries the
+	// session's join key is never refused by it. Zero means 150 and 20 s:
+	// a hall of 1,000 phones with 1 typo in 17 makes about 60 failures in
+	// its minute of joining, while one address guessing gets at most
+	// 150 + 180 wrong answers in its first hour and 180 an hour after
+	// (docs/operations.md, "Limits and abuse").
 	JoinFailures     int
 	JoinFailureEvery time.Duration
+	// CreateBurst and CreateEvery bound session creations per client
+	// address: a bucket of CreateBurst that refills one per CreateEvery.
+	// Zero means 60 and 2 s (30 a minute).
+	CreateBurst int
+	CreateEvery time.Duration
+	// LimitedAddresses is how many client addresses each of those limits
+	// keeps a bucket for; past it, new addresses share one bucket. Zero
+	// means 100,000 (a few MB).
+	LimitedAddresses int
+	// MaxParticipants is the most participants a session takes; a join
+	// past it is refused with 429 limit_reached. Zero means 100,000.
+	MaxParticipants int
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server. Only a TCP peer inside them makes the server read
+	// X-Forwarded-For (the right-most address outside them is the client)
+	// and X-Forwarded-Proto. Empty means none: the client is the TCP peer.
+	TrustedProxies []netip.Prefix
+	// AllowedHosts are the hosts ("name" for any port, or "name:port")
+	// whose Host header may be used for join links and QR codes when
+	// PublicURL is empty; a request from another host gets 400 instead of
+	// a link that points at someone else. Empty means the loopback names:
+	// localhost, 127.0.0.1 and ::1.
+	AllowedHosts []string
+	// HeaderTimeout, RequestTimeout and IdleTimeout are the HTTPServer's
+	// limits: to read a request's headers, to read and answer a whole
+	// request, and to keep an idle keep-alive connection. A websocket is
+	// hijacked and bound by none of them. Zero means 10 s, 30 s and 120 s.
+	HeaderTimeout  time.Duration
+	RequestTimeout time.Duration
+	IdleTimeout    time.Duration
 	// Gatherer is served on /metrics unless MetricsElsewhere. Nil means
 	// prometheus.DefaultGatherer.
 	Gatherer         prometheus.Gatherer
@@ -58,8 +98,11 @@ type Server struct {
 	cfg    Config
 	e      *echo.Echo
 	tokens tokens
-	joins  *failureLimiter
-	log    *slog.Logger
+	// joins counts failed joins and creates counts session creations,
+	// each per client address.
+	joins, creates *addrLimiter
+	hosts          []allowedHost
+	log            *slog.Logger
 	// draining is set on SIGTERM: /readyz answers 503 from then on.
 	draining atomic.Bool
 }
@@ -81,11 +124,17 @@ func New(cfg Config) *Server {
 	if cfg.HelloTimeout == 0 {
 		cfg.HelloTimeout = 10 * time.Second
 	}
-	if cfg.JoinFailures == 0 {
-		cfg.JoinFailures = 20
-	}
-	if cfg.JoinFailureEvery == 0 {
-		cfg.JoinFailureEvery = 3 * time.Second
+	setDefault(&cfg.JoinFailures, 150)
+	setDefault(&cfg.JoinFailureEvery, 20*time.Second)
+	setDefault(&cfg.CreateBurst, 60)
+	setDefault(&cfg.CreateEvery, 2*time.Second)
+	setDefault(&cfg.LimitedAddresses, 100_000)
+	setDefault(&cfg.MaxParticipants, 100_000)
+	setDefault(&cfg.HeaderTimeout, 10*time.Second)
+	setDefault(&cfg.RequestTimeout, 30*time.Second)
+	setDefault(&cfg.IdleTimeout, 120*time.Second)
+	if len(cfg.AllowedHosts) == 0 {
+		cfg.AllowedHosts = []string{"localhost", "127.0.0.1", "::1"}
 	}
 	if cfg.Gatherer == nil {
 		cfg.Gatherer = prometheus.DefaultGatherer
@@ -95,12 +144,14 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		cfg: cfg, e: echo.New(), tokens: tokens{cfg.Secret},
-		joins: newFailureLimiter(cfg.JoinFailures, cfg.JoinFailureEvery),
-		log:   cfg.Logger,
+		joins:   newAddrLimiter(cfg.JoinFailures, cfg.JoinFailureEvery, cfg.LimitedAddresses),
+		creates: newAddrLimiter(cfg.CreateBurst, cfg.CreateEvery, cfg.LimitedAddresses),
+		hosts:   parseAllowedHosts(cfg.AllowedHosts),
+		log:     cfg.Logger,
 	}
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	e.IPExtractor = func(r *http.Request) string { return s.clientAddr(r).String() }
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover())
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -113,10 +164,11 @@ func New(cfg Config) *Server {
 		}
 	})
 
-	api := e.Group("/api", middleware.BodyLimit("64K"))
+	api := e.Group("/api", middleware.BodyLimit("64K"), requireJSON)
 	api.POST("/sessions", s.createSession)
 	api.POST("/join", s.join)
 	api.GET("/sessions/:id/export", s.export)
+	api.DELETE("/sessions/:id", s.deleteSession)
 	api.GET("/sessions/:id/qr.svg", s.qr)
 
 	e.GET("/ws", s.websocket)
@@ -145,6 +197,166 @@ func New(cfg Config) *Server {
 	return s
 }
 
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+// HTTPServer is an http.Server for s with the Config's timeouts. A
+// hijacked connection (a websocket) is bound by none of them: net/http
+// clears its deadlines when it hands it over.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
+		// Read and write deadlines together bound a whole request: a body
+		// dribbled in, or an answer read out byte by byte, cannot hold a
+		// connection longer.
+		ReadTimeout:  s.cfg.RequestTimeout,
+		WriteTimeout: s.cfg.RequestTimeout,
+		IdleTimeout:  s.cfg.IdleTimeout,
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// requireJSON refuses a request with a body that does not say it is JSON:
+// besides keeping the API to one format, it stops a page of another site
+// from posting a form or text/plain body, which browsers send cross-site
+// without asking.
+func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch:
+			mt, _, err := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
+			if err != nil || mt != "application/json" {
+				return fail(http.StatusUnsupportedMediaType, protocol.CodeUnsupportedMediaType,
+					"The body must be JSON, sent with Content-Type: application/json.")
+			}
+		}
+		return next(c)
+	}
+}
+
+// clientAddr is the address of the client that made r: the TCP peer, or,
+// when the peer is a trusted proxy, the right-most address of
+// X-Forwarded-For that is not a trusted proxy. Proxies append the address
+// they saw, so everything left of that is what the client itself wrote.
+func (s *Server) clientAddr(r *http.Request) netip.Addr {
+	peer, ok := parseHop(r.RemoteAddr)
+	if !ok || !s.trusted(peer) {
+		return peer
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, ok := parseHop(hops[i])
+		if !ok {
+			// A trusted proxy wrote what follows; this one is not an
+			// address, so the last proxy is as near the client as we know.
+			return peer
+		}
+		if !s.trusted(a) {
+			return a
+		}
+		peer = a
+	}
+	return peer
+}
+
+// parseHop reads an address as X-Forwarded-For and RemoteAddr write it:
+// "1.2.3.4", "1.2.3.4:5678", "::1" or "[::1]:5678".
+func parseHop(h string) (netip.Addr, bool) {
+	h = strings.TrimSpace(h)
+	if ap, err := netip.ParseAddrPort(h); err == nil {
+		return ap.Addr().Unmap().WithZone(""), true
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// scheme is "https" when the request came over TLS, or through a trusted
+// proxy that says so in X-Forwarded-Proto (which the proxy must set, not
+// append to: its first value is read).
+func (s *Server) scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if peer, ok := parseHop(r.RemoteAddr); ok && s.trusted(peer) {
+		p, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+		if p = strings.ToLower(strings.TrimSpace(p)); p == "https" || p == "http" {
+			return p
+		}
+	}
+	return "http"
+}
+
+// allowedHost is one entry of Config.AllowedHosts; an empty port means
+// any.
+type allowedHost struct{ host, port string }
+
+func parseAllowedHosts(list []string) []allowedHost {
+	var out []allowedHost
+	for _, h := range list {
+		if host, port, ok := splitHost(h); ok {
+			out = append(out, allowedHost{host, port})
+		}
+	}
+	return out
+}
+
+// splitHost splits "name", "name:port", "::1" or "[::1]:port", lower case,
+// without a trailing dot.
+func splitHost(h string) (host, port string, ok bool) {
+	h = strings.ToLower(strings.TrimSpace(h))
+	switch hh, pp, err := net.SplitHostPort(h); {
+	case err == nil:
+		host, port = hh, pp
+	case strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]"):
+		host = h[1 : len(h)-1]
+	case !strings.Contains(h, ":"):
+		host = h
+	case strings.Count(h, ":") > 1 && !strings.ContainsAny(h, "[]"):
+		host = h // an IPv6 address as a list entry may be written bare
+	default:
+		return "", "", false
+	}
+	host = strings.TrimSuffix(host, ".")
+	if a, err := netip.ParseAddr(host); err == nil {
+		host = a.Unmap().String()
+	}
+	return host, port, host != ""
+}
+
+// hostAllowed says whether links may be built from the request's Host.
+func (s *Server) hostAllowed(hostport string) bool {
+	host, port, ok := splitHost(hostport)
+	if !ok {
+		return false
+	}
+	for _, a := range s.hosts {
+		if a.host == host && (a.port == "" || a.port == port) {
+			return true
+		}
+	}
+	return false
+}
+
 // MetricsHandler serves g in the Prometheus text format.
 func MetricsHandler(g prometheus.Gatherer) http.Handler {
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
@@ -158,11 +370,23 @@ type apiError struct {
 	Status  int
 	Code    string
 	Message string
+	// RetryAfter, if set, is sent as Retry-After, in whole seconds and at
+	// least 1.
+	RetryAfter time.Duration
+	// cause, if set, is the failure behind the answer, for the log.
+	cause error
 }
 
 func (e *apiError) Error() string { return e.Message }
 
-func fail(status int, code, msg string) error { return &apiError{status, code, msg} }
+func fail(status int, code, msg string) error {
+	return &apiError{Status: status, Code: code, Message: msg}
+}
+
+// failLater is fail with a Retry-After.
+func failLater(status int, code, msg string, after time.Duration) error {
+	return &apiError{Status: status, Code: code, Message: msg, RetryAfter: after}
+}
 
 type errorBody struct {
 	Error struct {
@@ -187,7 +411,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 	default:
 		s.log.Error("request failed", "path", c.Request().URL.Path, "err", err)
-		ae = &apiError{http.StatusInternalServerError, "internal", "Something went wrong on the server."}
+		ae = &apiError{Status: http.StatusInternalServerError, Code: protocol.CodeInternal, Message: "Something went wrong on the server."}
+	}
+	if ae.cause != nil {
+		s.log.Warn("request failed", "path", c.Request().URL.Path, "status", ae.Status, "err", ae.cause)
+	}
+	if ae.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(retrySeconds(ae.RetryAfter)))
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message = ae.Code, ae.Message
@@ -197,20 +427,29 @@ func (s *Server) handleError(err error, c echo.Context) {
 	c.JSON(ae.Status, body)
 }
 
+// retrySeconds is d in whole seconds, rounded up, at least 1.
+func retrySeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}
+
 func codeForStatus(status int) string {
 	switch status {
 	case http.StatusNotFound:
-		return "not_found"
+		return protocol.CodeNotFound
 	case http.StatusUnauthorized:
-		return "unauthorized"
+		return protocol.CodeUnauthorized
 	case http.StatusForbidden:
-		return "forbidden"
+		return protocol.CodeForbidden
 	case http.StatusRequestEntityTooLarge:
-		return "too_large"
+		return protocol.CodeTooLarge
 	case http.StatusTooManyRequests:
-		return "rate_limited"
-	case http.StatusInternalServerError, http.StatusServiceUnavailable:
-		return "internal"
+		return protocol.CodeRateLimited
+	case http.StatusUnsupportedMediaType:
+		return protocol.CodeUnsupportedMediaType
+	case http.StatusServiceUnavailable:
+		return protocol.CodeUnavailable
+	case http.StatusInternalServerError:
+		return protocol.CodeInternal
 	}
-	return "bad_request"
+	return protocol.CodeBadRequest
 }

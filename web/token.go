@@ -38,6 +38,25 @@ func (t tokens) issue(c Credentials) string {
 	return strings.Join(parts, ".") + "." + t.mac(parts...)
 }
 
+// joinKeyKind is the kind a join key is made under; no token has it, so a
+// join key is never a credential and no credential is a join key.
+const joinKeyKind = "j"
+
+// joinKey is the key a session's join link carries (PROTOCOL.md, "the join
+// key"): derived from the session id, so every instance that shares the
+// secret checks it without storing anything. 128 bits keep it unguessable
+// and the link, and so the QR code, short.
+func (t tokens) joinKey(session string) string {
+	m := hmac.New(sha256.New, t.secret)
+	m.Write([]byte(joinKeyKind + "." + session))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// checkJoinKey says whether key is the join key of session.
+func (t tokens) checkJoinKey(session, key string) bool {
+	return key != "" && hmac.Equal([]byte(key), []byte(t.joinKey(session)))
+}
+
 // check returns the credentials of a token, or false if it is not one of
 // ours.
 func (t tokens) check(token string) (Credentials, bool) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"syscall"
@@ -156,6 +157,7 @@ func TestMultipleChoice(t *testing.T) {
 		"kind": "poll", "title": "Pick two", "options": []string{"Housing", "Transport", "Water", "Parks"}, "multi": true, "maxChoices": 2,
 	}})["activity"].(string)
 	host.cmd("activity.open", map[string]any{"activity": poll})
+	host.cmd("activity.present", map[string]any{"activity": poll})
 	a := s.connect(t, s.join(t, sess.Code))
 	if e := a.cmd("vote", map[string]any{"activity": poll, "choices": []int{0, 1, 2}}); e["code"] != "invalid_choice" {
 		t.Fatalf("three choices of two: %v", e)
@@ -212,7 +214,8 @@ func TestBadInput(t *testing.T) {
 		{"negative choice", phone, "vote", map[string]any{"activity": poll, "choices": []int{-1}}, "invalid_choice"},
 		{"no choice", phone, "vote", map[string]any{"activity": poll, "choices": []int{}}, "invalid_choice"},
 		{"two choices in a single poll", phone, "vote", map[string]any{"activity": poll, "choices": []int{0, 1}}, "invalid_choice"},
-		{"unknown activity", phone, "vote", map[string]any{"activity": "a999", "choices": []int{0}}, "not_found"},
+		{"unknown activity", phone, "vote", map[string]any{"activity": "a999", "choices": []int{0}}, "forbidden"},
+		{"unknown activity, facilitator", host, "activity.open", map[string]any{"activity": "a999"}, "not_found"},
 		{"activity of the wrong type", phone, "vote", map[string]any{"activity": map[string]any{"x": 1}, "choices": []int{0}}, "bad_request"},
 		{"poll with one option", host, "activity.create", map[string]any{"activity": map[string]any{"kind": "poll", "title": "x", "options": []string{"a"}}}, "bad_request"},
 		{"unknown kind", host, "activity.create", map[string]any{"activity": map[string]any{"kind": "karaoke", "title": "x"}}, "bad_request"},
@@ -314,10 +317,11 @@ func TestRetriedCommandCountsOnce(t *testing.T) {
 	if first["type"] != "ack" || fmt.Sprint(first) != fmt.Sprint(again) {
 		t.Fatalf("first %v, retry %v", first, again)
 	}
-	// A refused command is answered alike too.
+	// A refused command is answered alike too (an attendee acts only on
+	// the presented activity).
 	e1 := b.cmdID("q-1", "vote", map[string]any{"activity": "a404", "choices": []int{0}})
 	e2 := b.cmdID("q-1", "vote", map[string]any{"activity": "a404", "choices": []int{0}})
-	if e1["code"] != "not_found" || fmt.Sprint(e1) != fmt.Sprint(e2) {
+	if e1["code"] != "forbidden" || fmt.Sprint(e1) != fmt.Sprint(e2) {
 		t.Fatalf("first %v, retry %v", e1, e2)
 	}
 	st, body := s.get(t, "/api/sessions/"+sess.ID+"/export", sess.FacilitatorKey)
@@ -330,7 +334,11 @@ func TestRetriedCommandCountsOnce(t *testing.T) {
 }
 
 func TestJoinLimitsOnlyFailures(t *testing.T) {
-	s := newTestServer(t, func(w *Config, _ *hub.Config) { w.JoinFailures, w.JoinFailureEvery = 5, time.Minute })
+	s := newTestServer(t, func(w *Config, _ *hub.Config) {
+		w.JoinFailures, w.JoinFailureEvery = 5, time.Minute
+		// The test plays a proxy on loopback to be another address.
+		w.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
 	sess := s.create(t, "Hall")
 	// A hall of phones behind one address joins freely.
 	for i := 0; i < 200; i++ {
@@ -580,6 +588,7 @@ func TestPhoneThatStopsReadingIsClosed(t *testing.T) {
 		w.Gatherer = reg
 		h.WriteTimeout = 300 * time.Millisecond
 		h.CommandRate, h.CommandBurst = 1000, 1000
+		h.Limits.QAEntriesPerParticipant = 1000
 	})
 	sess := s.create(t, "Hall")
 	host := s.connect(t, sess.FacilitatorKey)

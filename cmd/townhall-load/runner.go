@@ -126,14 +126,21 @@ func (r *runner) setup(ctx context.Context) error {
 	if err := json.Unmarshal(ack.Activity, &r.activityID); err != nil || r.activityID == "" {
 		return fmt.Errorf("activity.create: ack without an activity id")
 	}
-	attendees := cfg.revealAttendees || cfg.scenario == "qa" || cfg.scenario == "queue"
 	steps := []struct {
 		op   string
 		args map[string]any
 	}{
 		{"activity.present", map[string]any{"activity": r.activityID}},
 		{"activity.open", map[string]any{"activity": r.activityID}},
-		{"activity.reveal", map[string]any{"activity": r.activityID, "attendees": attendees, "display": true}},
+	}
+	// A new Q&A board or queue is shown to everyone already, a poll or
+	// word cloud to the display only; a reveal that changes nothing is
+	// refused as a stale click (conflict).
+	if cfg.revealAttendees && cfg.scenario != "qa" && cfg.scenario != "queue" {
+		steps = append(steps, struct {
+			op   string
+			args map[string]any
+		}{"activity.reveal", map[string]any{"activity": r.activityID, "attendees": true}})
 	}
 	for _, s := range steps {
 		if _, err := f.cmd(ctx, s.op, s.args); err != nil {

@@ -14,10 +14,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,6 +29,7 @@ import (
 
 	"github.com/townhall/townhall/eventlog"
 	"github.com/townhall/townhall/hub"
+	"github.com/townhall/townhall/session"
 	"github.com/townhall/townhall/web"
 )
 
@@ -44,6 +48,26 @@ const (
 	envDrain          = "TOWNHALL_DRAIN"
 	envReadyDrain     = "TOWNHALL_READY_DRAIN"
 	envPingInterval   = "TOWNHALL_PING_INTERVAL"
+	envRetention      = "TOWNHALL_RETENTION"
+
+	// Limits and abuse (docs/operations.md).
+	envTrustedProxies   = "TOWNHALL_TRUSTED_PROXIES"
+	envAllowedHosts     = "TOWNHALL_ALLOWED_HOSTS"
+	envJoinFailures     = "TOWNHALL_JOIN_FAILURES"
+	envJoinFailureEvery = "TOWNHALL_JOIN_FAILURE_EVERY"
+	envCreateBurst      = "TOWNHALL_CREATE_BURST"
+	envCreateEvery      = "TOWNHALL_CREATE_EVERY"
+	envMaxParticipants  = "TOWNHALL_MAX_PARTICIPANTS"
+	envHeaderTimeout    = "TOWNHALL_HEADER_TIMEOUT"
+	envRequestTimeout   = "TOWNHALL_REQUEST_TIMEOUT"
+	envIdleTimeout      = "TOWNHALL_IDLE_TIMEOUT"
+	envMaxQAEntries     = "TOWNHALL_MAX_QA_ENTRIES"
+	envMaxQAPerPerson   = "TOWNHALL_MAX_QA_PER_PARTICIPANT"
+	envMaxActivities    = "TOWNHALL_MAX_ACTIVITIES"
+	envQueueShown       = "TOWNHALL_QUEUE_SHOWN"
+	envMaxConnsPerToken = "TOWNHALL_MAX_SOCKETS_PER_TOKEN"
+	envCommandRate      = "TOWNHALL_COMMAND_RATE"
+	envCommandBurst     = "TOWNHALL_COMMAND_BURST"
 )
 
 func main() {
@@ -54,7 +78,19 @@ func main() {
 
 type config struct {
 	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel, debugAddr string
-	drain, readyDrain, pingInterval                                                              time.Duration
+	drain, readyDrain, pingInterval, retention                                                   time.Duration
+	http                                                                                         httpFlags
+	limits                                                                                       session.Limits
+	maxConnsPerToken, commandRate, commandBurst                                                  int
+}
+
+// httpFlags are the limits of the HTTP side (docs/operations.md, "Limits
+// and abuse").
+type httpFlags struct {
+	trustedProxies, allowedHosts               string
+	joinFailures, createBurst, maxParticipants int
+	joinFailureEvery, createEvery              time.Duration
+	headerTimeout, requestTimeout, idleTimeout time.Duration
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -78,11 +114,21 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	str(&c.logLevel, "log-level", envLogLevel, "info", "debug, info, warn or error")
 	str(&c.debugAddr, "debug-addr", envDebugAddr, "", "if set, serves Go's profiler (/debug/pprof/) there; keep it on a private address")
 	var envErr error
+	num := func(p *int, name, env string, def int, usage string) {
+		if v := getenv(env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				envErr = errors.Join(envErr, fmt.Errorf("%s=%q: want a positive whole number", env, v))
+			}
+			def = n
+		}
+		fs.IntVar(p, name, def, usage+" (env "+env+")")
+	}
 	dur := func(p *time.Duration, name, env string, def time.Duration, usage string) {
 		if v := getenv(env); v != "" {
 			d, err := time.ParseDuration(v)
-			if err != nil && envErr == nil {
-				envErr = fmt.Errorf("%s: %w", env, err)
+			if err != nil || d <= 0 {
+				envErr = errors.Join(envErr, fmt.Errorf("%s=%q: want a positive duration like 20s", env, v))
 			}
 			def = d
 		}
@@ -93,14 +139,127 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 		"on SIGTERM, how long /readyz answers 503 while the server still serves, so a load balancer stops sending clients")
 	dur(&c.pingInterval, "ping-interval", envPingInterval, 25*time.Second,
 		"how often each websocket is pinged; one that does not answer within 20 s is closed")
+	retention := ""
+	str(&retention, "retention", envRetention, "", "delete sessions that ended longer ago than this, e.g. 720h (default: keep them)")
+	h := &c.http
+	str(&h.trustedProxies, "trusted-proxies", envTrustedProxies, "", "comma-separated CIDRs of the reverse proxies in front; only they may set X-Forwarded-For and X-Forwarded-Proto (default: none)")
+	str(&h.allowedHosts, "allowed-hosts", envAllowedHosts, "", "comma-separated hosts (name, or name:port) whose Host header may build join links when --public-url is not set (default: localhost and the addresses this server listens on)")
+	num(&h.joinFailures, "join-failures", envJoinFailures, 150, "failed joins (unknown codes) one client address may make at once")
+	dur(&h.joinFailureEvery, "join-failure-every", envJoinFailureEvery, 20*time.Second, "one more failed join is allowed per this much time")
+	num(&h.createBurst, "create-burst", envCreateBurst, 60, "sessions one client address may create at once")
+	dur(&h.createEvery, "create-every", envCreateEvery, 2*time.Second, "one more session creation is allowed per this much time")
+	num(&h.maxParticipants, "max-participants", envMaxParticipants, 100_000, "the most participants a session takes")
+	dur(&h.headerTimeout, "header-timeout", envHeaderTimeout, 10*time.Second, "time to read a request's headers")
+	dur(&h.requestTimeout, "request-timeout", envRequestTimeout, 30*time.Second, "time to read and answer a whole request (websockets are not bound by it)")
+	dur(&h.idleTimeout, "idle-timeout", envIdleTimeout, 120*time.Second, "how long an idle keep-alive connection stays open")
+	// Session caps: every instance of one deployment must have the same,
+	// since every replica judges commands by them (session.Limits).
+	l := &c.limits
+	num(&l.QAEntries, "max-qa-entries", envMaxQAEntries, session.DefaultQAEntries, "entries on one Q&A board")
+	num(&l.QAEntriesPerParticipant, "max-qa-per-participant", envMaxQAPerPerson, session.DefaultQAEntriesPerParticipant, "entries one participant may add to one Q&A board")
+	num(&l.Activities, "max-activities", envMaxActivities, session.DefaultActivities, "activities in one session")
+	num(&l.QueueShown, "queue-shown", envQueueShown, session.DefaultQueueShown, "waiting hands of a queue sent to phones, from the front (consoles and displays get all)")
+	num(&c.maxConnsPerToken, "max-sockets-per-token", envMaxConnsPerToken, 8, "open websockets of one attendee token on one instance")
+	num(&c.commandRate, "command-rate", envCommandRate, 10, "commands per second one connection may send")
+	num(&c.commandBurst, "command-burst", envCommandBurst, 20, "commands one connection may send at once")
 	if envErr != nil {
 		fmt.Fprintln(stderr, "townhall:", envErr)
 		return c, envErr
 	}
-	return c, fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if retention != "" {
+		d, err := time.ParseDuration(retention)
+		if err != nil || d <= 0 {
+			err := fmt.Errorf("--retention %q: want a positive duration like 720h", retention)
+			fmt.Fprintln(stderr, "townhall:", err)
+			return c, err
+		}
+		c.retention = d
+	}
+	for _, bad := range []bool{c.limits.QAEntries <= 0, c.limits.QAEntriesPerParticipant <= 0, c.limits.Activities <= 0,
+		c.limits.QueueShown <= 0, c.maxConnsPerToken <= 0, c.commandRate <= 0, c.commandBurst <= 0, h.joinFailures <= 0, h.createBurst <= 0, h.maxParticipants <= 0,
+		h.joinFailureEvery <= 0, h.createEvery <= 0, h.headerTimeout <= 0, h.requestTimeout <= 0, h.idleTimeout <= 0} {
+		if bad {
+			err := errors.New("limits and timeouts must be positive")
+			fmt.Fprintln(stderr, "townhall:", err)
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs; a bare address is
+// that address alone.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range splitList(list) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR like 10.0.0.0/8 or an address", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+func splitList(list string) []string {
+	var out []string
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// allowedHosts is --allowed-hosts, or by default localhost and the
+// addresses the server listens on: all of the machine's when it listens
+// on every interface, which is how phones in the room reach a laptop.
+func allowedHosts(flag string, addr net.Addr, interfaces func() ([]net.Addr, error)) []string {
+	if hosts := splitList(flag); len(hosts) > 0 {
+		return hosts
+	}
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	ip := listenIP(addr)
+	if ip == nil || !ip.IsUnspecified() {
+		if ip != nil && !ip.IsLoopback() {
+			hosts = append(hosts, ip.String())
+		}
+		return hosts
+	}
+	addrs, _ := interfaces()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			hosts = append(hosts, n.IP.String())
+		}
+	}
+	return hosts
+}
+
+func listenIP(addr net.Addr) net.IP {
+	if t, ok := addr.(*net.TCPAddr); ok {
+		return t.IP
+	}
+	return nil
+}
+
+// openToAll says whether the server listens beyond this machine while
+// anyone may create sessions: then it says so at start.
+func openToAll(addr net.Addr, createToken string) bool {
+	ip := listenIP(addr)
+	return createToken == "" && (ip == nil || !ip.IsLoopback())
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "probe" {
+		return probe(args[1:], stdout, stderr)
+	}
 	cfg, err := parse(args, getenv, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -126,10 +285,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	defer opened.Close()
+	reg := prometheus.NewRegistry()
+	measured := eventlog.Measure(opened, eventlog.NewStoreMetrics(reg))
+	defer measured.Close()
 	// Readiness also follows appends: a store that pings but cannot write
 	// (a full disk) takes the instance out of the load balancer.
-	store := eventlog.Watch(opened)
+	store := eventlog.Watch(measured)
 
 	proposed := make([]byte, 32)
 	rand.Read(proposed)
@@ -140,26 +301,39 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		}
 	}
 
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg), PingInterval: cfg.pingInterval})
+	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg), PingInterval: cfg.pingInterval,
+		Limits: cfg.limits, MaxConnsPerToken: cfg.maxConnsPerToken,
+		CommandRate: float64(cfg.commandRate), CommandBurst: cfg.commandBurst})
 	var origins []string
 	for _, o := range strings.Split(cfg.origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			origins = append(origins, o)
 		}
 	}
-	srv := web.New(web.Config{
-		Store: store, Hubs: hubs, Secret: secret, PublicURL: cfg.publicURL,
-		AllowedOrigins: origins, CreateToken: cfg.createToken, Gatherer: reg,
-		MetricsElsewhere: cfg.metricsAddr != "" && cfg.metricsAddr != cfg.addr, Logger: log,
-	})
-
+	proxies, err := parsePrefixes(cfg.http.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	srv := web.New(web.Config{
+		Store: store, Hubs: hubs, Secret: secret, PublicURL: cfg.publicURL,
+		AllowedOrigins: origins, CreateToken: cfg.createToken, Gatherer: reg,
+		MetricsElsewhere: cfg.metricsAddr != "" && cfg.metricsAddr != cfg.addr, Logger: log,
+		TrustedProxies: proxies, AllowedHosts: allowedHosts(cfg.http.allowedHosts, ln.Addr(), net.InterfaceAddrs),
+		JoinFailures: cfg.http.joinFailures, JoinFailureEvery: cfg.http.joinFailureEvery,
+		CreateBurst: cfg.http.createBurst, CreateEvery: cfg.http.createEvery, MaxParticipants: cfg.http.maxParticipants,
+		HeaderTimeout: cfg.http.headerTimeout, RequestTimeout: cfg.http.requestTimeout, IdleTimeout: cfg.http.idleTimeout,
+	})
+	reg.MustRegister(srv.ReadyGauge())
+	if openToAll(ln.Addr(), cfg.createToken) {
+		log.Warn("anyone who can reach this server can create sessions: set --create-token (TOWNHALL_CREATE_TOKEN), or listen on 127.0.0.1 behind a proxy",
+			"addr", ln.Addr().String())
+	}
+	httpSrv := srv.HTTPServer()
 	errs := make(chan error, 2)
 	go func() { errs <- httpSrv.Serve(ln) }()
 	var metricsSrv *http.Server
@@ -194,6 +368,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	case err := <-errs:
 		return err
 	}
+	// Background work ends before the store closes (deferred earlier).
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	if cfg.retention > 0 {
+		bg.Go(func() { retain(ctx, hubs, cfg.retention, log) })
+	}
+
 	// The load balancer's health check sees 503 first, while this instance
 	// still serves whoever it sends meanwhile; then clients are told to
 	// reconnect, and find another instance.
@@ -213,6 +394,27 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		metricsSrv.Shutdown(dctx)
 	}
 	return nil
+}
+
+// retain deletes the sessions that ended longer ago than retention, at
+// start and then every hour (every instance sweeps; a session deleted
+// twice is deleted once).
+func retain(ctx context.Context, hubs *hub.Manager, retention time.Duration, log *slog.Logger) {
+	every := min(time.Hour, retention)
+	for {
+		n, err := hubs.DeleteEnded(ctx, time.Now().Add(-retention))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("retention sweep", "err", err)
+		}
+		if n > 0 {
+			log.Info("audit: sessions deleted by retention", "count", n, "retention", retention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
 }
 
 func storeName(cfg config) string {

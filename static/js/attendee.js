@@ -12,6 +12,9 @@ const titleEl = $("title");
 const announceEl = $("announce");
 
 const code = decodeURIComponent((location.pathname.match(/\/j\/([^/]+)/) || ["", ""])[1]).replace(/\D/g, "");
+// The join key of a scanned or followed link (/j/<code>#<key>): a join that
+// carries it is never held back by someone guessing codes on the same Wi-Fi.
+const joinKey = location.hash.slice(1);
 const TOKEN_KEY = "townhall.token." + code;
 const NAME_KEY = "townhall.name";
 const GROUP_KEY = "townhall.constituency";
@@ -1003,7 +1006,7 @@ async function join() {
     res = await fetch("/api/join", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ code }),
+      body: JSON.stringify(joinKey ? { code, key: joinKey } : { code }),
     });
   } catch (e) {
     setScreen("join:network", messageScreen("join.network_title", "join.network", retryButton));
