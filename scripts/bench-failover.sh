@@ -11,10 +11,14 @@
 #   scripts/bench-failover.sh /tmp/haproxy-before.cfg deploy/haproxy.cfg
 #
 # Each run: the phones connect and vote (RATE votes/s in all), KILL_AFTER
-# seconds later the instance holding the most phones is killed with
-# SIGKILL, and the load generator reports, per lost connection, the time
-# from the phone seeing it end to its next welcome (reconnectGap). A phone
-# waits 20-200 ms before each reconnect attempt, so that is in the gap too.
+# seconds later the instance holding the most phones (of the second and
+# third) is killed with SIGKILL, and the load generator reports, per lost
+# connection, the time from the phone seeing it end to its next welcome
+# (reconnectGap). A phone waits 20-200 ms before each reconnect attempt,
+# so that is in the gap too.
+# SIGNAL=TERM sends SIGTERM instead: the instance drains (/readyz 503 for
+# --ready-drain, 5 s) and then tells its phones to reconnect, so the gap
+# is the one of a rolling restart.
 # RUNS runs per configuration (default 3); one JSON line per run goes to
 # $OUT/summary.jsonl (default: a new folder under /tmp), with each run's
 # configuration, logs and the load generator's report beside it.
@@ -28,6 +32,7 @@ RUNS=${RUNS:-3}
 RATE=${RATE:-100}
 KILL_AFTER=${KILL_AFTER:-3}
 DURATION=${DURATION:-15s}
+SIGNAL=${SIGNAL:-KILL}
 OUT=${OUT:-$(mktemp -d /tmp/townhall-failover.XXXXXX)}
 mkdir -p "$OUT"
 
@@ -195,12 +200,12 @@ run_one() {
 		c=$(attendees "${PORTS[$i]}")
 		if [ "$c" -gt "$most" ]; then most=$c victim=$i; fi
 	done
-	kill -KILL "${inst[$victim]}"
+	kill -"$SIGNAL" "${inst[$victim]}"
 	wait "${inst[$victim]}" 2>/dev/null || true
 	local rc=0
 	wait "$load" || rc=$?
-	jq -c --arg cfg "$cfg" --argjson run "$n" --argjson killed "$most" --argjson rc "$rc" \
-		'{config: $cfg, run: $run, phonesOnKilled: $killed, exit: $rc, connected,
+	jq -c --arg cfg "$cfg" --arg signal "$SIGNAL" --argjson run "$n" --argjson killed "$most" --argjson rc "$rc" \
+		'{config: $cfg, signal: $signal, run: $run, phonesOnKilled: $killed, exit: $rc, connected,
 		  gap: .reconnectGap, unended: .reconnectGapUnended, reconnectFailures,
 		  unacked, lost: .export.lost, doubled: .export.doubled, errors}' \
 		"$dir/load.json" | tee -a "$OUT/summary.jsonl"
@@ -220,7 +225,7 @@ done
 
 # The gaps of every run of each configuration: p50, p95 and max of the
 # runs' own figures, in milliseconds.
-echo "reconnect gap after kill -9 of one of three instances, $PHONES phones (ms):"
+echo "reconnect gap after SIG$SIGNAL of one of three instances, $PHONES phones (ms):"
 jq -rs 'group_by(.config)[] |
 	"\(.[0].config): " + (map("p50 \(.gap.p50Ms|round) p95 \(.gap.p95Ms|round) max \(.gap.maxMs|round) (n=\(.gap.count), unended \(.unended))") | join("; "))' \
 	"$OUT/summary.jsonl"
