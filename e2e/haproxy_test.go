@@ -240,6 +240,7 @@ func TestHAProxyFailover(t *testing.T) {
 		"kind": "poll", "title": "Adopt the motion?", "options": clusterOptions}})
 	poll := strings.Trim(string(ack.Activity), `"`)
 	fac.must("activity.open", map[string]any{"activity": poll})
+	fac.must("activity.present", map[string]any{"activity": poll})
 	live := []*client{fac}
 	for i := range 6 {
 		var j struct {
