@@ -149,8 +149,11 @@ func startHAProxy(t *testing.T, bin string, c *cluster) (front, stats string) {
 	if front, err = FreeAddr(); err != nil {
 		t.Fatal(err)
 	}
-	if stats, err = FreeAddr(); err != nil {
-		t.Fatal(err)
+	// Neither is bound before HAProxy starts: they must differ.
+	for stats == "" || stats == front {
+		if stats, err = FreeAddr(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg, err := renderHAProxy(string(shipped), front, stats, c.addrs())
 	if err != nil {

@@ -68,13 +68,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port: a port in 20000-29999 on which nothing answers now.
+# free_port VAR: sets VAR to a port in 20000-29999 on which nothing
+# answers now, and that this script has not handed out before (none is
+# bound until all of a run's are chosen).
+CHOSEN=" "
 free_port() {
 	local p
 	for _ in $(seq 100); do
 		p=$((20000 + RANDOM % 10000))
+		[[ $CHOSEN == *" $p "* ]] && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
+			CHOSEN+="$p "
+			printf -v "$1" %s "$p"
 			return 0
 		fi
 	done
@@ -159,10 +164,16 @@ run_one() {
 	dir=$OUT/$label-$n
 	mkdir -p "$dir"
 	local rport front stats secret
-	rport=$(free_port) front=$(free_port) stats=$(free_port)
+	free_port rport
+	free_port front
+	free_port stats
 	secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	PORTS=()
-	for _ in 1 2 3; do PORTS+=("$(free_port)"); done
+	local port
+	for _ in 1 2 3; do
+		free_port port
+		PORTS+=("$port")
+	done
 	render "$cfg" "$front" "$stats" "${PORTS[@]}" >"$dir/haproxy.cfg"
 	haproxy -c -q -f "$dir/haproxy.cfg"
 
@@ -183,7 +194,11 @@ run_one() {
 	done
 	haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
 	PIDS+=($!)
-	wait_until 20 all_up "$stats" || { echo "HAProxy does not see the three instances up" >&2; exit 1; }
+	wait_until 20 all_up "$stats" || {
+		echo "HAProxy does not see the three instances up; $dir/haproxy.log:" >&2
+		cat "$dir/haproxy.log" >&2
+		exit 1
+	}
 
 	# The display watches an instance directly (the first, never the one
 	# killed), so that its socket does not count in the gaps.
