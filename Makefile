@@ -6,11 +6,13 @@ GO      ?= go
 ADDR    ?= $(or $(TOWNHALL_ADDR),:8080)
 DATA    ?= $(or $(TOWNHALL_DATA),./data)
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS  = -X main.version=$(VERSION)
 
 .PHONY: run build test fuzz deps check unit screenshots bench lint clean
 
 build:
-	$(GO) build -o bin/townhall ./cmd/townhall
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/townhall ./cmd/townhall
 	$(GO) build -o bin/townhall-load ./cmd/townhall-load
 
 run: build

@@ -958,7 +958,7 @@ func TestClusterRedisRestart(t *testing.T) {
 	for _, p := range during {
 		p.mu.Lock()
 		for _, e := range p.errs {
-			if !e.Retryable || e.Code != "internal" {
+			if !e.Retryable || e.Code != "unavailable" {
 				t.Errorf("%s: %s %q while Redis was down, want internal and retryable", p.name, e.Code, e.Message)
 			}
 			retried++
@@ -977,7 +977,7 @@ func TestClusterRedisRestart(t *testing.T) {
 }
 
 // TestClusterRedisStopped freezes redis-server with SIGSTOP: a vote gets a
-// retryable "internal" error in bounded time and /readyz answers 503; after
+// retryable "unavailable" error in bounded time and /readyz answers 503; after
 // SIGCONT the same command, resent with the same id, is acked and counted
 // once.
 func TestClusterRedisStopped(t *testing.T) {
@@ -1390,8 +1390,8 @@ func TestClusterRedisLostData(t *testing.T) {
 	if !ok {
 		t.Fatal("no answer within 8 s to a vote in a session whose log was lost")
 	}
-	if m.Type != "error" || m.Code != "internal" || !m.Retryable {
-		t.Fatalf("vote in a session whose log was lost: %+v, want an internal retryable error", m)
+	if m.Type != "error" || m.Code != "unavailable" || !m.Retryable {
+		t.Fatalf("vote in a session whose log was lost: %+v, want an unavailable retryable error", m)
 	}
 	t.Logf("vote refused: %s %q", m.Code, m.Message)
 	// Nothing was written into the empty Redis under the old session.

@@ -215,6 +215,10 @@ func CreateSession(t *Tab, base, title string) (Created, error) {
 	return c, nil
 }
 
+// consoleErrors is an expression for every error the console shows: its
+// alert and the error lines beside the forms and cards.
+const consoleErrors = `[document.getElementById("alert-text").textContent, ...[...document.querySelectorAll(".field-error, .card-error")].map(e => e.textContent)].filter(Boolean).join(" | ")`
+
 // chooseKind switches the console's "Prepare an activity" form.
 func chooseKind(t *Tab, kind string) error {
 	_, err := Eval[chromedp.Void](t, fmt.Sprintf(`(() => { const s = document.getElementById("kind-select"); s.value = %s; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, JS(kind)))
@@ -228,7 +232,7 @@ func chooseKind(t *Tab, kind string) error {
 // activity's id.
 func waitCard(t *Tab, title string) (string, error) {
 	expr := fmt.Sprintf(`(() => { for (const a of document.querySelectorAll("#activities > article")) if (a.querySelector("h3").textContent === %s) return a.dataset.key || ""; return ""; })()`, JS(title))
-	if err := t.WaitJS(Patience, "the card of "+title, expr, `document.getElementById("alert-text").textContent`); err != nil {
+	if err := t.WaitJS(Patience, "the card of "+title, expr, consoleErrors); err != nil {
 		return "", err
 	}
 	return Eval[string](t, expr)
@@ -319,13 +323,13 @@ func PresentAndOpen(t *Tab, id string) error {
 	if err := t.Do(chromedp.Click(chromedp.CSS(card + ` .activity-controls .actions > button:nth-child(1)`))); err != nil {
 		return err
 	}
-	if err := t.WaitJS(Patience, "the activity presented", fmt.Sprintf(`document.querySelector(%s).classList.contains("is-presented")`, JS(card)), `document.getElementById("alert-text").textContent`); err != nil {
+	if err := t.WaitJS(Patience, "the activity presented", fmt.Sprintf(`document.querySelector(%s).classList.contains("is-presented")`, JS(card)), consoleErrors); err != nil {
 		return err
 	}
 	if err := t.Do(chromedp.Click(chromedp.CSS(card + ` .activity-controls .actions > button:nth-child(2)`))); err != nil {
 		return err
 	}
-	return t.WaitJS(Patience, "the activity open", fmt.Sprintf(`document.querySelector(%s + " .tag-state").dataset.state === "open"`, JS(card)), `document.getElementById("alert-text").textContent`)
+	return t.WaitJS(Patience, "the activity open", fmt.Sprintf(`document.querySelector(%s + " .tag-state").dataset.state === "open"`, JS(card)), consoleErrors)
 }
 
 // ShowLink returns the display link that the console shows.

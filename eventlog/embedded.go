@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,6 +28,9 @@ type EmbeddedConfig struct {
 	MaxBatch int
 	// SubscriberBuffer is the channel size of a subscription. Zero means 1024.
 	SubscriberBuffer int
+	// NoSync skips fsync on commit: an acked event may then be lost in a
+	// crash. For tests whose subject is not durability; never in a server.
+	NoSync bool
 }
 
 // Embedded is the single-process store: a bbolt file and in-process
@@ -92,10 +96,11 @@ func OpenEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("eventlog: data folder: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(cfg.Dir, "townhall.db"), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	db, err := bolt.Open(StoreFile(cfg.Dir), 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: open store: %w", err)
 	}
+	db.NoSync = cfg.NoSync
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bSessions, bCodes, bConfig, bDeleted} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -577,6 +582,40 @@ func (s *Embedded) Ready(ctx context.Context) error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// Backup writes a consistent copy of the whole store to w (bbolt's online
+// Tx.WriteTo, in one read transaction: appends go on meanwhile) and
+// returns its size. The copy is a store file: start a server on a folder
+// that holds it as townhall.db to restore it.
+func (s *Embedded) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// StoreFile is the store's file in a data folder.
+func StoreFile(dir string) string { return filepath.Join(dir, "townhall.db") }
+
+// BackupFile copies the store in dir to w without a server: it opens the
+// file read-only, which fails (after timeout) while a server holds it.
+func BackupFile(dir string, w io.Writer, timeout time.Duration) (int64, error) {
+	db, err := bolt.Open(StoreFile(dir), 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return 0, fmt.Errorf("eventlog: open %s: %w", StoreFile(dir), err)
+	}
+	defer db.Close()
+	var n int64
+	err = db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
 }
 
 var kProbe = []byte("probe")

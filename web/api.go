@@ -169,6 +169,7 @@ func (s *Server) createSession(c echo.Context) error {
 	a.Links.Join = joinLink(base, code, a.JoinKey)
 	a.Links.Host = base + "/host/" + id + "#" + a.FacilitatorKey
 	a.Links.Show = base + "/show/" + id + "#" + a.DisplayKey
+	s.log.Info("audit: session created", "session", id, "ip", c.RealIP())
 	return c.JSON(http.StatusCreated, a)
 }
 
@@ -218,6 +219,8 @@ func (s *Server) join(c echo.Context) (err error) {
 			return limited()
 		}
 		s.joins.spend(addr)
+		// The code tried is not logged: a right one would be a secret.
+		s.log.Info("audit: failed join", "reason", "unknown code", "addr", addr)
 		return fail(http.StatusNotFound, protocol.CodeNotFound, "There is no session with that code.")
 	}
 	code, ok := normalizeCode(req.Code)
@@ -340,16 +343,10 @@ func (s *Server) export(c echo.Context) error {
 }
 
 func (s *Server) ready(c echo.Context) error {
-	if s.draining.Load() {
-		return c.String(http.StatusServiceUnavailable, "draining: shutting down\n")
-	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.cfg.Store.Ready(ctx); err != nil {
-		return c.String(http.StatusServiceUnavailable, "store: "+err.Error()+"\n")
-	}
-	if broken := s.cfg.Hubs.Broken(); len(broken) > 0 {
-		return c.String(http.StatusServiceUnavailable, "sessions whose log changed: "+strings.Join(broken, "; ")+"\n")
+	if err := s.readiness(ctx); err != nil {
+		return c.String(http.StatusServiceUnavailable, err.Error()+"\n")
 	}
 	return c.String(http.StatusOK, "ready\n")
 }

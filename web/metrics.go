@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,13 +51,13 @@ func (s *Server) ReadyGauge() prometheus.Collector {
 // readiness is what /readyz checks.
 func (s *Server) readiness(ctx context.Context) error {
 	if s.draining.Load() {
-		return errors.New("draining")
+		return errors.New("draining: shutting down")
 	}
 	if err := s.cfg.Store.Ready(ctx); err != nil {
-		return err
+		return fmt.Errorf("store: %w", err)
 	}
-	if len(s.cfg.Hubs.Broken()) > 0 {
-		return errors.New("sessions whose log changed")
+	if broken := s.cfg.Hubs.Broken(); len(broken) > 0 {
+		return errors.New("sessions whose log changed: " + strings.Join(broken, "; "))
 	}
 	return nil
 }

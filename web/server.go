@@ -91,6 +91,8 @@ type Config struct {
 	Gatherer         prometheus.Gatherer
 	MetricsElsewhere bool
 	Logger           *slog.Logger
+	// Version is what GET /api/version reports. Empty means "devel".
+	Version string
 }
 
 // Server is the HTTP side of one instance.
@@ -154,6 +156,7 @@ func New(cfg Config) *Server {
 	e.IPExtractor = func(r *http.Request) string { return s.clientAddr(r).String() }
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover())
+	e.Use(s.accessLog)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
@@ -169,6 +172,7 @@ func New(cfg Config) *Server {
 	api.POST("/join", s.join)
 	api.GET("/sessions/:id/export", s.export)
 	api.DELETE("/sessions/:id", s.deleteSession)
+	api.GET("/version", s.versionInfo)
 	api.GET("/sessions/:id/qr.svg", s.qr)
 
 	e.GET("/ws", s.websocket)
@@ -355,6 +359,34 @@ func (s *Server) hostAllowed(hostport string) bool {
 		}
 	}
 	return false
+}
+
+// ProtocolVersion is the version of docs/protocol.md this server speaks.
+const ProtocolVersion = "1.1"
+
+func (s *Server) versionInfo(c echo.Context) error {
+	v := s.cfg.Version
+	if v == "" {
+		v = "devel"
+	}
+	return c.JSON(http.StatusOK, map[string]string{"version": v, "protocol": ProtocolVersion})
+}
+
+// accessLog writes one line per request: never a header, a body or a
+// query's values (keys and tokens travel in headers and fragments, which
+// browsers do not send, but a query is anyone's to fill).
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err) // answer it now, so the status below is the one sent
+		}
+		r := c.Request()
+		s.log.Info("http", "method", r.Method, "path", r.URL.Path, "status", c.Response().Status,
+			"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "ip", c.RealIP())
+		return nil
+	}
 }
 
 // MetricsHandler serves g in the Prometheus text format.

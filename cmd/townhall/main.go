@@ -26,6 +26,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/townhall/townhall/eventlog"
 	"github.com/townhall/townhall/hub"
@@ -49,6 +50,7 @@ const (
 	envReadyDrain     = "TOWNHALL_READY_DRAIN"
 	envPingInterval   = "TOWNHALL_PING_INTERVAL"
 	envRetention      = "TOWNHALL_RETENTION"
+	envLogFormat      = "TOWNHALL_LOG_FORMAT"
 
 	// Limits and abuse (docs/operations.md).
 	envTrustedProxies   = "TOWNHALL_TRUSTED_PROXIES"
@@ -78,6 +80,8 @@ func main() {
 
 type config struct {
 	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel, debugAddr string
+	logFormat                                                                                    string
+	showVersion                                                                                  bool
 	drain, readyDrain, pingInterval, retention                                                   time.Duration
 	http                                                                                         httpFlags
 	limits                                                                                       session.Limits
@@ -112,6 +116,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	str(&c.createToken, "create-token", envCreateToken, "", "if set, POST /api/sessions needs it as a bearer token")
 	str(&c.metricsAddr, "metrics-addr", envMetricsAddr, "", "where /metrics is served (default: same as --addr)")
 	str(&c.logLevel, "log-level", envLogLevel, "info", "debug, info, warn or error")
+	str(&c.logFormat, "log-format", envLogFormat, "text", "text (logfmt) or json")
+	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	str(&c.debugAddr, "debug-addr", envDebugAddr, "", "if set, serves Go's profiler (/debug/pprof/) there; keep it on a private address")
 	var envErr error
 	num := func(p *int, name, env string, def int, usage string) {
@@ -168,6 +174,21 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	// A stray word would end the flags silently: "townhall verison --addr
+	// X" must not listen on :8080.
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q (flags start with --; commands are probe, backup and version)", fs.Arg(0))
+		fmt.Fprintln(stderr, "townhall:", err)
+		return c, err
+	}
+	if c.redis != "" {
+		if _, err := redis.ParseURL(c.redis); err != nil {
+			// Permanent: retrying would never help.
+			err := fmt.Errorf("--redis: %v", err)
+			fmt.Fprintln(stderr, "townhall:", err)
+			return c, err
+		}
 	}
 	if retention != "" {
 		d, err := time.ParseDuration(retention)
@@ -257,8 +278,20 @@ func openToAll(addr net.Addr, createToken string) bool {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "probe" {
-		return probe(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "probe":
+			return probe(args[1:], stdout, stderr)
+		case "backup":
+			return backup(ctx, args[1:], getenv, stdout, stderr)
+		case "version":
+			if len(args) > 1 {
+				fmt.Fprintf(stderr, "townhall version: unexpected argument %q\n", args[1])
+				return 2
+			}
+			fmt.Fprintf(stdout, "townhall %s (protocol %s)\n", buildVersion(), web.ProtocolVersion)
+			return 0
+		}
 	}
 	cfg, err := parse(args, getenv, stderr)
 	if err != nil {
@@ -267,12 +300,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return 2
 	}
+	if cfg.showVersion {
+		fmt.Fprintf(stdout, "townhall %s (protocol %s)\n", buildVersion(), web.ProtocolVersion)
+		return 0
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
 		fmt.Fprintln(stderr, "townhall: --log-level:", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	var handler slog.Handler
+	switch cfg.logFormat {
+	case "text":
+		handler = slog.NewTextHandler(stderr, opts)
+	case "json":
+		handler = slog.NewJSONHandler(stderr, opts)
+	default:
+		fmt.Fprintf(stderr, "townhall: --log-format %q: want text or json\n", cfg.logFormat)
+		return 2
+	}
+	log := slog.New(handler)
 	if err := serve(ctx, cfg, log, stdout); err != nil {
 		log.Error("townhall stopped", "err", err)
 		return 1
@@ -285,7 +333,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	if e, ok := opened.(*eventlog.Embedded); ok {
+		stop, err := serveControl(ctx, cfg.data, e, log)
+		if err != nil {
+			opened.Close()
+			return err
+		}
+		defer stop()
+	}
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(buildInfo(buildVersion()))
 	measured := eventlog.Measure(opened, eventlog.NewStoreMetrics(reg))
 	defer measured.Close()
 	// Readiness also follows appends: a store that pings but cannot write
@@ -327,6 +384,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		JoinFailures: cfg.http.joinFailures, JoinFailureEvery: cfg.http.joinFailureEvery,
 		CreateBurst: cfg.http.createBurst, CreateEvery: cfg.http.createEvery, MaxParticipants: cfg.http.maxParticipants,
 		HeaderTimeout: cfg.http.headerTimeout, RequestTimeout: cfg.http.requestTimeout, IdleTimeout: cfg.http.idleTimeout,
+		Version: buildVersion(),
 	})
 	reg.MustRegister(srv.ReadyGauge())
 	if openToAll(ln.Addr(), cfg.createToken) {

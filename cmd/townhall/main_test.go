@@ -50,14 +50,32 @@ func freeAddr(t *testing.T) string {
 type proc struct {
 	cmd  *exec.Cmd
 	addr string
-	out  *bytes.Buffer
+	out  *syncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error
 }
 
+// syncBuffer is the process's output, read while the process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func start(t *testing.T, addr, data string, args ...string) *proc {
 	t.Helper()
-	p := &proc{addr: addr, out: &bytes.Buffer{}, done: make(chan struct{})}
+	p := &proc{addr: addr, out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary, append([]string{"--addr", addr, "--data", data}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {

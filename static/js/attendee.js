@@ -1,7 +1,7 @@
 // attendee.js: the phone page at /j/<code>. It joins the session (or reuses
 // the token kept for this code), keeps one connection, and shows the activity
 // the facilitator presents: a poll, a word cloud, Q&A or the speaker queue.
-import { connect } from "/static/js/conn.js";
+import { connect, CODE, ACTION } from "/static/js/conn.js";
 import { initI18n, t, lang, languageSwitcher } from "/static/js/i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -26,7 +26,6 @@ const RETRY_AFTER = "Retry-After";
 let conn = null;
 let session = null;
 let you = {};
-let rejoined = false;
 let screen = null; // {key, make, c: component}
 let alertTimer = 0;
 // Per activity: text typed but not sent, and the chosen Q&A order, kept
@@ -77,8 +76,15 @@ function codePoints(s) {
   return Array.from(s).length;
 }
 
+// Codes whose server message says what exactly was refused (which cap,
+// which field): the phone shows that reason, after a translated lead-in.
+const DETAILED = new Set([CODE.LIMIT_REACHED, CODE.BAD_REQUEST, CODE.FORBIDDEN, CODE.INVALID_CHOICE, CODE.CONFLICT, CODE.TOO_LARGE]);
+
 function errText(err) {
-  switch (err && err.code) {
+  const code = err && err.code;
+  const message = err && typeof err.message === "string" ? err.message.trim() : "";
+  if (DETAILED.has(code) && message) return t("err.reason", { reason: message });
+  switch (code) {
     case "bad_request":
       return t("err.bad_request");
     case "unauthorized":
@@ -97,8 +103,16 @@ function errText(err) {
       return t("err.invalid_choice");
     case "session_ended":
       return t("err.session_ended");
+    case CODE.UNAVAILABLE:
+      return t("err.unavailable");
+    case CODE.LIMIT_REACHED:
+      return t("err.limit_reached");
+    case CODE.CONFLICT:
+      return t("err.conflict");
+    case CODE.OFFLINE:
+      return t("net.offline");
     default:
-      return t("err.internal");
+      return message ? t("err.reason", { reason: message }) : t("err.internal");
   }
 }
 
@@ -566,6 +580,9 @@ function wordScreen(a0) {
 
 // ---------- Q&A ----------
 
+// QA_PAGE is how many questions a phone draws at a time.
+const QA_PAGE = 50;
+
 function qaScreen(a0) {
   const head = titleBlock(a0);
   const area = h("textarea", { id: "question", class: "field", rows: "3", maxlength: "500", "aria-describedby": "q-hint" });
@@ -584,7 +601,24 @@ function qaScreen(a0) {
   const listHead = h("h2", { text: t("qa.questions") });
   const list = h("ul", { class: "entries" });
   const empty = h("p", { class: "hint" });
-  const el = h("section", { class: "act qa", "aria-labelledby": "act-title" }, ...head.nodes, form, confirm, mineBox, listHead, sortBar, empty, list);
+  // A board may hold thousands of questions: a phone draws a page of them
+  // at a time.
+  let limit = QA_PAGE;
+  const more = h("button", {
+    type: "button",
+    class: "btn secondary wide",
+    onclick: () => {
+      const before = list.children.length;
+      limit += QA_PAGE;
+      paint();
+      const li = list.children[before];
+      if (li) {
+        li.setAttribute("tabindex", "-1");
+        li.focus();
+      }
+    },
+  });
+  const el = h("section", { class: "act qa", "aria-labelledby": "act-title" }, ...head.nodes, form, confirm, mineBox, listHead, sortBar, empty, list, more);
 
   let a = a0;
   let y = {};
@@ -652,10 +686,14 @@ function qaScreen(a0) {
   function paint() {
     byVotes.setAttribute("aria-pressed", sort === "votes" ? "true" : "false");
     byTime.setAttribute("aria-pressed", sort === "time" ? "true" : "false");
-    const entries = (a.entries || []).filter((e) => e.status === "visible" || e.status === "answered");
+    const all = (a.entries || []).filter((e) => e.status === "visible" || e.status === "answered");
     if (sort === "time") {
-      entries.sort((p, q) => (q.pinned ? 1 : 0) - (p.pinned ? 1 : 0) || String(q.createdAt || "").localeCompare(String(p.createdAt || "")));
+      all.sort((p, q) => (q.pinned ? 1 : 0) - (p.pinned ? 1 : 0) || String(q.createdAt || "").localeCompare(String(p.createdAt || "")));
     }
+    const entries = all.length > limit ? all.slice(0, limit) : all;
+    const left = all.length - entries.length;
+    more.hidden = left <= 0;
+    setText(more, t("qa.show_more", { n: Math.min(QA_PAGE, left) }));
     const seen = new Set(entries.map((e) => e.id));
     for (const id of items.keys()) if (!seen.has(id)) items.get(id).remove(), items.delete(id);
     const focused = document.activeElement;
@@ -853,14 +891,17 @@ function queueScreen(a0) {
     }
     const hand = y.hand || "";
     const list = Array.isArray(a.waiting) ? a.waiting : [];
+    // A long queue comes to phones cut to its front, with the whole count
+    // beside it and this phone's own place in "you".
+    const total = typeof a.waitingCount === "number" ? Math.max(a.waitingCount, list.length) : list.length;
     let now = "out";
     let pos = 0;
     if (hand) {
       if (sp && sp.hand === hand) now = "floor";
       else {
         const i = list.findIndex((w) => w.hand === hand);
-        pos = i + 1;
-        now = i === 0 ? "next" : "waiting";
+        pos = i >= 0 ? i + 1 : typeof y.place === "number" && y.place > 0 ? y.place : 0;
+        now = pos === 1 ? "next" : "waiting";
       }
     }
     if (where !== null && now !== where && (now === "next" || now === "floor") && navigator.vibrate) {
@@ -887,7 +928,7 @@ function queueScreen(a0) {
     setText(closedNote, a.state === "draft" ? t("queue.draft") : t("queue.closed"));
 
     waiting.hidden = !Array.isArray(a.waiting);
-    setText(waitHead, list.length ? t("queue.waiting", { n: list.length }) : t("queue.nobody"));
+    setText(waitHead, total ? t("queue.waiting", { n: total }) : t("queue.nobody"));
     const shown = list.slice(0, 10);
     const want = shown.map((w) => (w.kind === "order" ? t("queue.order_mark") + " " : "") + (w.constituency ? t("queue.who", { name: w.name, group: w.constituency }) : w.name));
     const have = Array.from(waitList.children, (li) => li.textContent);
@@ -895,7 +936,7 @@ function queueScreen(a0) {
       waitList.textContent = "";
       shown.forEach((w, i) => waitList.append(h("li", { class: w.hand === hand ? "self" : null, text: want[i] })));
     }
-    setText(waitMore, list.length > shown.length ? t("queue.more", { n: list.length - shown.length }) : "");
+    setText(waitMore, total > shown.length ? t("queue.more", { n: total - shown.length }) : "");
     waitMore.hidden = !waitMore.textContent;
   }
 
@@ -1035,8 +1076,37 @@ async function join() {
   return body.token;
 }
 
-function onStatus(s) {
-  setText(netEl, s === "offline" ? t("net.offline") : "");
+let netInfo = {};
+function onStatus(s, info) {
+  if (info) netInfo = info;
+  let text = "";
+  if (s === "offline") {
+    // A link that stopped for good is said by the screen, not as "reconnecting".
+    if (netInfo.action === ACTION.STOP) text = "";
+    else if (netInfo.action === ACTION.RECONNECT_AFTER_5S) text = t("net.flood");
+    else text = t("net.offline");
+  }
+  setText(netEl, text);
+}
+
+// joinAgainButton is offered when the server says this phone's token is
+// definitely not valid (a deleted session, another deployment's token). The
+// token stays stored until it is pressed: joining as a new participant is
+// the person's choice, never the page's.
+function joinAgainButton() {
+  return h("button", {
+    type: "button",
+    class: "btn wide",
+    text: t("invalid.join"),
+    onclick: async () => {
+      store(TOKEN_KEY, null);
+      const tok = await join();
+      if (tok) {
+        loading("loading");
+        open(tok);
+      }
+    },
+  });
 }
 
 function show() {
@@ -1077,20 +1147,17 @@ function open(token) {
       show();
     },
     onStatus,
-    async onFatal() {
-      // The server no longer knows this token (a reset server, say): join
-      // again once, as a new participant.
-      store(TOKEN_KEY, null);
+    onFatal(msg) {
       session = null;
       conn = null;
-      if (!rejoined) {
-        rejoined = true;
-        const tok = await join();
-        if (tok) open(tok);
+      const code = msg && msg.code;
+      if (code === CODE.UNAUTHORIZED || code === CODE.NOT_FOUND) {
+        errorScreen("invalid", "invalid.title", "invalid.body", joinAgainButton);
         return;
       }
-      onStatus("online");
-      setScreen("fatal", messageScreen("fatal.title", "fatal.body", retryButton));
+      // Stopped for another reason (no hello in time, a normal close): the
+      // token may well be fine, so trying again uses it.
+      errorScreen("fatal", "fatal.title", "fatal.body", retryButton);
     },
   });
 }

@@ -1,6 +1,6 @@
 // The facilitator console: /host/ creates a session, /host/<id>#<facilitatorKey>
 // runs it. Every piece of user text goes into the page with textContent.
-import { connect } from "/static/js/conn.js";
+import { connect, CODE, ACTION } from "/static/js/conn.js";
 import { initI18n, t, applyI18n, languageSwitcher } from "/static/js/i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -21,6 +21,9 @@ const S = {
   // Names of the hands seen waiting or speaking, for "Re-add" to name who.
   names: new Map(),
   focused: false,
+  // The element that had the focus when the link dropped and the controls
+  // were disabled under it: it gets the focus back when the link returns.
+  lostFocus: null,
 };
 
 let idCounter = 0;
@@ -92,7 +95,13 @@ function readStored(id) {
 
 // ---- errors and announcements ------------------------------------------
 
+// Codes whose server message says more than the code (which cap, what
+// changed): the message is shown, after a translated lead-in.
+const DETAILED = new Set([CODE.CONFLICT, CODE.LIMIT_REACHED, CODE.BAD_REQUEST, CODE.INVALID_CHOICE, CODE.FORBIDDEN]);
+
 function describeError(code, message) {
+  if (code === CODE.CONFLICT) return t("error.conflict", { reason: message || t("error.conflictDefault") });
+  if (DETAILED.has(code) && message) return t("error.reason", { reason: message });
   if (code) {
     const key = `error.${code}`;
     const s = t(key);
@@ -188,19 +197,32 @@ function summarize(a) {
 
 // ---- commands ------------------------------------------------------------
 
-// cmd sends one command; a refusal is shown in the alert region and null
-// is returned.
-async function cmd(op, args = {}) {
+// cmd sends one command; a refusal is shown in slot (an error paragraph
+// beside the control that sent it), or in the alert region, and null is
+// returned. While the link is down the connection refuses at once: the
+// controls are disabled then, so this only answers a click that raced the
+// drop.
+async function cmd(op, args = {}, slot = null) {
   if (!S.conn) return null;
+  if (slot) setSlot(slot, "");
   try {
     const ack = await S.conn.send(op, args);
     clearError();
     return ack || {};
   } catch (err) {
     const code = err && err.code;
-    showError(describeError(code, err && err.message));
+    const text = describeError(code, err && err.message);
+    if (slot) setSlot(slot, text);
+    else showError(text);
     return null;
   }
+}
+
+function setSlot(slot, text) {
+  slot.textContent = "";
+  // A fresh text in the alert paragraph is spoken even when the same error
+  // comes twice in a row.
+  if (text) requestAnimationFrame(() => { slot.textContent = text; });
 }
 
 // ---- create page (/host/) --------------------------------------------------
@@ -284,13 +306,18 @@ function startConsole(id) {
   setStatus("connecting");
   S.conn = connect({
     token: key,
+    // No stale clicks: a click while offline is refused, never replayed later.
+    rejectOffline: true,
     onWelcome,
     onMessage,
     onStatus: setStatus,
     onFatal(msg) {
       S.conn = null;
       const code = msg && msg.code;
-      fatal(code === "unauthorized" || !code ? t("fatal.unauthorized") : describeError(code, msg.message));
+      if (code === CODE.UNAUTHORIZED || !code) fatal(t("fatal.unauthorized"));
+      else if (code === CODE.NOT_FOUND) fatal(t("fatal.notFound"));
+      else if (code === CODE.CLOSED) fatal(t("fatal.closed"));
+      else fatal(describeError(code, msg.message));
     },
   });
   setInterval(tickTimers, 1000);
@@ -306,13 +333,47 @@ function fatal(text) {
   $("fatal-text").textContent = text;
 }
 
-function setStatus(status) {
+function setStatus(status, info) {
   S.status = status;
+  if (info) S.statusInfo = info;
   const box = $("status");
   box.hidden = false;
   box.dataset.status = status;
   const labels = { connecting: t("status.connecting"), online: t("status.online"), offline: t("status.offline") };
-  $("status-text").textContent = labels[status] || status;
+  // A link that stopped for good is not "reconnecting".
+  const stopped = status === "offline" && (S.statusInfo || {}).action === ACTION.STOP;
+  $("status-text").textContent = stopped ? t("status.stopped") : labels[status] || status;
+  setControls(status === "online");
+}
+
+// setControls disables every control of the console while the link is down
+// (one disabled fieldset around them all), and says why in the banner beside
+// them.
+function setControls(on) {
+  const controls = $("controls");
+  const banner = $("offline-banner");
+  const a = document.activeElement;
+  if (!on && !controls.disabled && a && controls.contains(a)) S.lostFocus = a;
+  controls.disabled = !on;
+  document.body.classList.toggle("is-offline", !on);
+  const info = S.statusInfo || {};
+  const text = on || S.status !== "offline" || info.action === ACTION.STOP ? ""
+    : info.action === ACTION.RECONNECT_AFTER_5S ? t("offline.flood")
+    : info.action === ACTION.RECONNECT_BACKOFF ? t("offline.busy")
+    : t("offline.banner");
+  if (banner.textContent !== text) banner.textContent = text;
+  if (!on) {
+    // The focused control has just been disabled: keep the keyboard in the
+    // page, on the sentence that says why.
+    if (S.lostFocus && document.activeElement !== banner && (document.activeElement === document.body || !document.activeElement || S.lostFocus === document.activeElement)) {
+      if (text) banner.focus();
+    }
+    return;
+  }
+  const back = S.lostFocus;
+  S.lostFocus = null;
+  const now = document.activeElement;
+  if (back && back.isConnected && !back.disabled && (now === banner || now === document.body || !now)) back.focus();
 }
 
 function onWelcome(msg) {
@@ -409,7 +470,7 @@ function setupSessionPanel() {
   $("end-confirm").addEventListener("keydown", (ev) => { if (ev.key === "Escape") cancel(); });
   $("end-yes").addEventListener("click", async () => {
     $("end-yes").disabled = true;
-    const ack = await cmd("session.end");
+    const ack = await cmd("session.end", {}, $("session-error"));
     $("end-yes").disabled = false;
     $("end-confirm").hidden = true;
     if (ack) {
@@ -551,12 +612,13 @@ function intValue(id, fallback) {
 async function onCreateActivity(ev) {
   ev.preventDefault();
   clearError();
+  setSlot($("prepare-error"), "");
   const form = ev.currentTarget;
   const kind = form.dataset.kind;
   const titleInput = form.querySelector("input[type=text]");
   const title = titleInput.value.trim();
   if (!title) {
-    showError(t("form.titleRequired"));
+    setSlot($("prepare-error"), t("form.titleRequired"));
     titleInput.focus();
     return;
   }
@@ -566,7 +628,7 @@ async function onCreateActivity(ev) {
       .map((i) => i.value.trim())
       .filter((v) => v);
     if (options.length < 2) {
-      showError(t("poll.needOptions"));
+      setSlot($("prepare-error"), t("poll.needOptions"));
       const empty = Array.from($("poll-options").querySelectorAll("input")).find((i) => !i.value.trim());
       (empty || $("poll-add")).focus();
       return;
@@ -602,7 +664,7 @@ async function onCreateActivity(ev) {
   const submit = form.querySelector("button[type=submit]");
   if (submit.getAttribute("aria-busy") === "true") return;
   submit.setAttribute("aria-busy", "true");
-  const ack = await cmd("activity.create", { activity });
+  const ack = await cmd("activity.create", { activity }, $("prepare-error"));
   submit.removeAttribute("aria-busy");
   if (!ack) return;
   resetForm(kind);
@@ -744,18 +806,18 @@ function createCard(a) {
 
   c.presentBtn = button("", () => {
     const presented = S.view && S.view.presented === c.id;
-    cmd("activity.present", { activity: presented ? "" : c.id });
+    cmd("activity.present", { activity: presented ? "" : c.id }, c.err);
   }, "primary");
   c.openBtn = button("", async () => {
     const closing = c.a.state === "open";
-    const ack = await cmd(closing ? "activity.close" : "activity.open", { activity: c.id });
+    const ack = await cmd(closing ? "activity.close" : "activity.open", { activity: c.id }, c.err);
     if (ack) announce(t(closing ? "activity.closedLive" : "activity.openedLive", { title: c.a.title || "" }));
   });
   const reveal = () => cmd("activity.reveal", {
     activity: c.id,
     attendees: c.revealAtt.input.checked,
     display: c.revealDisp.input.checked,
-  });
+  }, c.err);
   c.revealAtt = checkbox(t("reveal.attendees"), reveal);
   c.revealDisp = checkbox(t("reveal.display"), reveal);
   const fieldset = h("fieldset", { cls: "reveal" }, [
@@ -765,7 +827,9 @@ function createCard(a) {
   ]);
   const controls = h("div", { cls: "activity-controls" }, [h("p", { cls: "actions" }, [c.presentBtn, c.openBtn]), fieldset]);
   c.body = h("div", { cls: "activity-body" });
-  c.root.append(head, controls, c.body);
+  // A refused command of this card is explained here, beside its controls.
+  c.err = h("p", { cls: "card-error", attrs: { role: "alert" } });
+  c.root.append(head, controls, c.err, c.body);
 
   const kind = KINDS[a.kind];
   if (kind) kind.create(c);
@@ -876,6 +940,9 @@ function setButtons(p, specs) {
 }
 
 function setFlags(p, flags) {
+  const sig = flags.map(([cls, text]) => `${cls}|${text}`).join(";");
+  if (p.flagSig === sig) return;
+  p.flagSig = sig;
   p.flags.textContent = "";
   for (const [cls, text] of flags) p.flags.append(h("span", { cls: `tag ${cls}`, text }));
 }
@@ -900,9 +967,9 @@ function updateWordcloud(c, a) {
     setFlags(p, w.flagged ? [["tag-flagged", t("wordcloud.flagged")]] : []);
     setButtons(p, [
       { key: "approve", text: t("wordcloud.approve"), label: t("wordcloud.approveWord", { word: w.text }), cls: "primary",
-        run: () => cmd("word.approve", { activity: act, text: w.text }) },
+        run: () => cmd("word.approve", { activity: act, text: w.text }, c.err) },
       { key: "hide", text: t("wordcloud.hide"), label: t("wordcloud.hideWord", { word: w.text }),
-        run: () => cmd("word.hide", { activity: act, text: w.text }) },
+        run: () => cmd("word.hide", { activity: act, text: w.text }, c.err) },
     ]);
   });
   syncList(c.wcWords, shown, (w) => w.text, wordRow, (li, w) => {
@@ -916,19 +983,78 @@ function updateWordcloud(c, a) {
     setFlags(p, flags);
     setButtons(p, [w.hidden
       ? { key: "unhide", text: t("wordcloud.unhide"), label: t("wordcloud.unhideWord", { word: w.text }),
-        run: () => cmd("word.unhide", { activity: act, text: w.text }) }
+        run: () => cmd("word.unhide", { activity: act, text: w.text }, c.err) }
       : { key: "hide", text: t("wordcloud.hide"), label: t("wordcloud.hideWord", { word: w.text }),
-        run: () => cmd("word.hide", { activity: act, text: w.text }) }]);
+        run: () => cmd("word.hide", { activity: act, text: w.text }, c.err) }]);
   });
 }
 
 // ---- Q&A ----
 
+// A board may hold thousands of questions (5,000 by default): the console
+// draws QA_PAGE of them at a time, in the server's order, and a filter finds
+// the others, so the page holds a bounded number of rows whatever the board.
+const QA_PAGE = 100;
+// Below this many questions the filter is clutter.
+const QA_TOOLS_FROM = 20;
+
 function createQa(c) {
   c.qaInfo = h("p", { cls: "hint" });
   c.qaEmpty = h("p", { cls: "hint", text: t("qa.empty") });
+  c.qaLimit = QA_PAGE;
+  const searchId = nextId("qa-search");
+  const statusId = nextId("qa-status");
+  c.qaSearch = h("input", { attrs: { id: searchId, type: "search", autocomplete: "off", maxlength: "200" } });
+  c.qaStatus = h("select", { attrs: { id: statusId } }, [
+    h("option", { attrs: { value: "" }, text: t("qa.filterAll") }),
+    h("option", { attrs: { value: "pending" }, text: t("qa.statusPending") }),
+    h("option", { attrs: { value: "visible" }, text: t("qa.statusVisible") }),
+    h("option", { attrs: { value: "answered" }, text: t("qa.statusAnswered") }),
+    h("option", { attrs: { value: "hidden" }, text: t("qa.statusHidden") }),
+  ]);
+  c.qaTools = h("div", { cls: "qa-tools", attrs: { role: "search" } }, [
+    h("p", { cls: "qa-tool" }, [h("label", { attrs: { for: searchId }, text: t("qa.search") }), c.qaSearch]),
+    h("p", { cls: "qa-tool" }, [h("label", { attrs: { for: statusId }, text: t("qa.filterStatus") }), c.qaStatus]),
+  ]);
+  // A new filter starts again from the first page. Typing is coalesced:
+  // one redraw per pause, not one per key.
+  let typing = 0;
+  const refilter = () => {
+    clearTimeout(typing);
+    typing = 0;
+    c.qaLimit = QA_PAGE;
+    c.update(c.a);
+  };
+  c.qaSearch.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(refilter, 150);
+  });
+  c.qaSearch.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      refilter();
+    }
+  });
+  c.qaStatus.addEventListener("change", refilter);
   c.qaList = h("ul", { cls: "rows qa-rows" });
-  c.body.append(c.qaInfo, c.qaEmpty, c.qaList);
+  c.qaShown = h("p", { cls: "hint qa-shown", attrs: { "aria-live": "polite" } });
+  c.qaMore = button("", () => {
+    const before = c.qaList.children.length;
+    c.qaLimit += QA_PAGE;
+    c.update(c.a);
+    // The keyboard goes on from the first question just drawn.
+    const first = c.qaList.children[before];
+    if (first) focusRow(first);
+  }, "small");
+  c.body.append(c.qaInfo, c.qaTools, c.qaEmpty, c.qaList, c.qaShown, c.qaMore);
+}
+
+// qaMatches is the filter of the console's Q&A list.
+function qaMatches(c) {
+  const status = c.qaStatus.value;
+  const words = c.qaSearch.value.trim().toLocaleLowerCase();
+  if (!status && !words) return null;
+  return (e) => (!status || e.status === status) && (!words || String(e.text || "").toLocaleLowerCase().includes(words));
 }
 
 function qaStatusLabel(status) {
@@ -945,12 +1071,28 @@ function updateQa(c, a) {
     a.sort === "time" ? t("qa.sortTime") : t("qa.sortVotes"),
   ].join(" · ");
   c.qaEmpty.hidden = entries.length > 0;
+  const match = qaMatches(c);
+  c.qaTools.hidden = entries.length < QA_TOOLS_FROM && !match;
+  const found = match ? entries.filter(match) : entries;
+  const shown = found.length > c.qaLimit ? found.slice(0, c.qaLimit) : found;
+  const left = found.length - shown.length;
+  c.qaShown.textContent = match || left > 0
+    ? (match ? t("qa.showingFound", { shown: shown.length, n: found.length }) : t("qa.showing", { shown: shown.length, n: found.length }))
+    : "";
+  c.qaShown.hidden = !c.qaShown.textContent;
+  c.qaMore.hidden = left <= 0;
+  c.qaMore.textContent = t("qa.showMore", { n: Math.min(QA_PAGE, left) });
   const act = c.id;
-  syncList(c.qaList, entries, (e) => e.id, () => {
+  syncList(c.qaList, shown, (e) => e.id, () => {
     const li = wordRow();
     li.classList.add("qa-row");
     return li;
   }, (li, e) => {
+    // Most pushes change a few questions of a long board: a row whose
+    // question did not change is left alone.
+    const sig = `${e.status}|${e.pinned ? 1 : 0}|${e.votes ?? 0}|${e.text}`;
+    if (li._qaSig === sig) return;
+    li._qaSig = sig;
     const p = li._p;
     li.dataset.status = e.status || "";
     li.classList.toggle("is-hidden", e.status === "hidden");
@@ -961,7 +1103,7 @@ function updateQa(c, a) {
     if (e.pinned) flags.unshift(["tag-pinned", t("qa.pinned")]);
     setFlags(p, flags);
     const short = e.text.length > 40 ? `${e.text.slice(0, 40)}…` : e.text;
-    const mod = (action) => () => cmd("qa.moderate", { activity: act, entry: e.id, action });
+    const mod = (action) => () => cmd("qa.moderate", { activity: act, entry: e.id, action }, c.err);
     // A waiting question can only be approved or hidden; a hidden one shown
     // again; "answered" is undone by approving it again (back to visible).
     const approve = { key: "approve", text: t("qa.approve"), label: t("qa.approveEntry", { text: short }), cls: "primary", run: mod("approve") };
@@ -993,17 +1135,20 @@ function createQueue(c) {
   c.qSpeakBox = h("div", { cls: "speaking" }, [c.qSpeakName, c.qSpeakMeta, c.qTimer, c.qTimerNote]);
   c.qNobody = h("p", { cls: "hint", text: t("queue.nobody") });
 
-  c.qNext = button(t("queue.next"), () => cmd("queue.next", { activity: act() }), "primary");
+  // "current" is the speaker this console shows: if someone else holds the
+  // floor by the time the click arrives, the server refuses (conflict)
+  // rather than end a turn the facilitator never saw.
+  c.qNext = button(t("queue.next"), () => cmd("queue.next", { activity: act(), current: c.qShownHand || "" }, c.err), "primary");
   c.qReadd = button(t("queue.readd"), async () => {
     const who = readdName(c.a);
-    const ack = await cmd("queue.readd", { activity: act() });
+    const ack = await cmd("queue.readd", { activity: act() }, c.err);
     if (ack) announce(who ? t("queue.readdDone", { name: who }) : t("queue.readdDoneAnon"));
   });
   c.qPause = button("", () => {
     const sp = c.a.speaking;
-    cmd("queue.timer", { activity: act(), action: sp && sp.paused ? "resume" : "pause" });
+    cmd("queue.timer", { activity: act(), action: sp && sp.paused ? "resume" : "pause" }, c.err);
   });
-  c.qAdd = button(t("queue.add60"), () => cmd("queue.timer", { activity: act(), action: "add", seconds: 60 }));
+  c.qAdd = button(t("queue.add60"), () => cmd("queue.timer", { activity: act(), action: "add", seconds: 60 }, c.err));
   c.qAdd.setAttribute("aria-label", t("queue.add60Label"));
 
   const setId = nextId("queue-set");
@@ -1018,11 +1163,11 @@ function createQueue(c) {
     ev.preventDefault();
     const n = parseInt(c.qSetInput.value, 10);
     if (!Number.isFinite(n) || n < 1) {
-      showError(t("queue.setInvalid"));
+      setSlot(c.err, t("queue.setInvalid"));
       c.qSetInput.focus();
       return;
     }
-    cmd("queue.timer", { activity: act(), action: "set", seconds: n });
+    cmd("queue.timer", { activity: act(), action: "set", seconds: n }, c.err);
   });
 
   const policyId = nextId("queue-policy");
@@ -1041,7 +1186,7 @@ function createQueue(c) {
     ev.preventDefault();
     const policy = c.qPolicy.value;
     const label = c.qPolicy.selectedOptions[0] ? c.qPolicy.selectedOptions[0].textContent : policy;
-    const ack = await cmd("queue.policy", { activity: act(), policy });
+    const ack = await cmd("queue.policy", { activity: act(), policy }, c.err);
     if (!ack) return;
     c.qPolicyDirty = false;
     announce(t("queue.policyApplied", { policy: label }));
@@ -1145,10 +1290,10 @@ function updateQueue(c, a) {
     setFlags(p, flags);
     const name = w.name || t("queue.anonymous");
     setButtons(p, [
-      { key: "up", text: t("queue.up"), label: t("queue.upLabel", { name }), run: () => moveHand(act, w.hand, name, i - 1) },
-      { key: "down", text: t("queue.down"), label: t("queue.downLabel", { name }), run: () => moveHand(act, w.hand, name, i + 1) },
+      { key: "up", text: t("queue.up"), label: t("queue.upLabel", { name }), run: () => moveHand(act, w.hand, name, i - 1, c.err) },
+      { key: "down", text: t("queue.down"), label: t("queue.downLabel", { name }), run: () => moveHand(act, w.hand, name, i + 1, c.err) },
       { key: "remove", text: t("queue.remove"), label: t("queue.removeLabel", { name }), cls: "danger", run: async () => {
-        if (await cmd("queue.remove", { activity: act, hand: w.hand })) announce(t("queue.removed", { name }));
+        if (await cmd("queue.remove", { activity: act, hand: w.hand }, c.err)) announce(t("queue.removed", { name }));
       } },
     ]);
     const [up, down] = p.actions.children;
@@ -1177,8 +1322,8 @@ function updateQueue(c, a) {
 }
 
 // moveHand moves a waiting hand and says where it went.
-async function moveHand(act, hand, name, to) {
-  const ack = await cmd("queue.move", { activity: act, hand, to });
+async function moveHand(act, hand, name, to, slot) {
+  const ack = await cmd("queue.move", { activity: act, hand, to }, slot);
   if (!ack) return;
   // The push with the new order comes with the answer: read the place the
   // hand really got (a point of order may stay ahead of it).
@@ -1271,7 +1416,7 @@ function setupDrag(c) {
     const insertion = ev.clientY < r.top + r.height / 2 ? target : target + 1;
     const to = insertion > from ? insertion - 1 : insertion;
     const w = c.a.waiting[from];
-    if (to !== from) moveHand(c.id, hand, w.name || t("queue.anonymous"), to);
+    if (to !== from) moveHand(c.id, hand, w.name || t("queue.anonymous"), to, c.err);
   });
   c.qList.addEventListener("dragend", () => { dragHand = ""; clear(); });
 }

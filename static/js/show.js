@@ -4,7 +4,7 @@
 // and draws the presented activity. The join code, address and QR code stay
 // on screen. Every result also goes, as plain text, to an aria-live region.
 
-import { connect } from "/static/js/conn.js";
+import { connect, CODE } from "/static/js/conn.js";
 import { initI18n, t, lang, languageSwitcher } from "/static/js/i18n.js";
 import { WordCloud } from "/static/js/wordcloud.js";
 
@@ -652,13 +652,19 @@ function rerender() {
   else render();
 }
 
+// fatalCode is why the connection stopped for good (a CODE), "" while it runs.
+let fatalCode = "";
+
 function showFatal() {
   fatal = true;
   // The connection has given up for good: "reconnecting" would be untrue.
   setStatus("");
   const loading = $("loading");
   if (loading) loading.remove();
-  showMessage("fatal", [t("error.unauthorized"), t("error.hint")], "show-fatal");
+  const main = fatalCode === CODE.NOT_FOUND ? t("error.notFound")
+    : fatalCode === CODE.CLOSED ? t("error.closed")
+    : t("error.unauthorized");
+  showMessage("fatal", [main, t("error.hint")], "show-fatal");
   renderJoin();
 }
 
@@ -666,7 +672,8 @@ function setStatus(s) {
   if (fatal && s) return;
   const st = $("status");
   st.dataset.state = s;
-  st.textContent = s === "offline" ? t("status.offline") : s === "connecting" ? t("status.connecting") : "";
+  // Offline, the picture on the wall is stale: say so where the room sees it.
+  st.textContent = s === "offline" ? t("status.offlineLong") : s === "connecting" ? t("status.connecting") : "";
   document.body.classList.toggle("is-offline", s === "offline");
 }
 
@@ -707,7 +714,8 @@ async function main() {
     },
     onMessage,
     onStatus: setStatus,
-    onFatal() {
+    onFatal(msg) {
+      fatalCode = (msg && msg.code) || CODE.UNAUTHORIZED;
       showFatal();
     },
   });
