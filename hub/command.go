@@ -21,6 +21,11 @@ type ErrorMsg struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
 	Retryable bool   `json:"retryable,omitempty"`
+	// What a page needs to say a refusal in its own language
+	// (session.Error).
+	Reason string `json:"reason,omitempty"`
+	Max    int    `json:"max,omitempty"`
+	Name   string `json:"name,omitempty"`
 }
 
 type ackMsg struct {
@@ -188,7 +193,7 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 		return h.result(op, id, res)
 	}
 	if cerr != nil {
-		return reject(cerr.Code, cerr.Message)
+		return h.result(op, id, session.Result{Err: cerr})
 	}
 
 	actx, cancel := context.WithTimeout(ctx, h.m.cfg.AppendTimeout)
@@ -230,9 +235,9 @@ func (h *Hub) retryable(op, id, msg string) []byte {
 }
 
 func (h *Hub) result(op, id string, res session.Result) []byte {
-	if res.Err != nil {
-		h.m.cfg.Metrics.command(op, res.Err.Code)
-		return errFrame(id, res.Err.Code, res.Err.Message)
+	if e := res.Err; e != nil {
+		h.m.cfg.Metrics.command(op, e.Code)
+		return frame(ErrorMsg{Type: protocol.TypeError, ID: id, Code: e.Code, Message: e.Message, Reason: e.Reason, Max: e.Max, Name: e.Name})
 	}
 	h.m.cfg.Metrics.command(op, "ok")
 	return frame(ackMsg{Type: protocol.TypeAck, ID: id, Activity: res.Activity, Entry: res.Entry, Hand: res.Hand})

@@ -31,6 +31,32 @@ const (
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Reason, Max and Name let a page say the refusal in its own language
+	// (Message is English): which cap, how many it allows, and who holds
+	// the floor or what is on screen.
+	Reason string `json:"reason,omitempty"`
+	Max    int    `json:"max,omitempty"`
+	Name   string `json:"name,omitempty"`
+}
+
+// Refusal reasons (Error.Reason).
+const (
+	ReasonQAPerParticipant = "qa_per_participant"
+	ReasonQAEntries        = "qa_entries"
+	ReasonActivities       = "activities"
+	ReasonFloorTaken       = "floor_taken"       // Name has the floor
+	ReasonFloorEmpty       = "floor_empty"       // nobody has the floor
+	ReasonPresentedOther   = "presented_other"   // Name is on screen
+	ReasonPresentedNone    = "presented_none"    // nothing is on screen
+	ReasonAlreadyPresented = "already_presented" // what was asked is on screen
+	ReasonAlreadyOpen      = "already_open"
+	ReasonNotOpen          = "not_open"
+)
+
+// with adds the page's reason and its values to an error.
+func (e *Error) with(reason string, max int, name string) *Error {
+	e.Reason, e.Max, e.Name = reason, max, name
+	return e
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

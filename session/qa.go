@@ -83,10 +83,10 @@ func qaAsk(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	// every console and phone is sent (3,350 questions in 66 s, found).
 	lim := a.limits()
 	if n := lim.qaEntriesPerParticipant(); a.v11() && q.byAuthor[e.Actor] >= n {
-		return Result{}, nil, errorf(CodeLimitReached, "You have asked "+plural(n, "question", "questions")+", the most allowed.")
+		return Result{}, nil, errorf(CodeLimitReached, "You have asked "+plural(n, "question", "questions")+", the most allowed.").with(ReasonQAPerParticipant, n, "")
 	}
 	if n := lim.qaEntries(); a.v11() && len(q.Entries) >= n {
-		return Result{}, nil, errorf(CodeLimitReached, "This board has "+plural(n, "question", "questions")+", the most allowed.")
+		return Result{}, nil, errorf(CodeLimitReached, "This board has "+plural(n, "question", "questions")+", the most allowed.").with(ReasonQAEntries, n, "")
 	}
 	id := "q" + strconv.FormatUint(e.Offset, 10)
 	if dry {

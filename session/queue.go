@@ -352,11 +352,10 @@ func queueNext(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 			holder = q.Speaking.Hand
 		}
 		if *cur != holder {
-			msg := "Nobody has the floor now: nothing was changed."
-			if q.Speaking != nil {
-				msg = q.Speaking.Name + " has the floor now: nothing was changed."
+			if q.Speaking == nil {
+				return Result{}, nil, errorf(CodeConflict, "Nobody has the floor now: nothing was changed.").with(ReasonFloorEmpty, 0, "")
 			}
-			return Result{}, nil, errorf(CodeConflict, msg)
+			return Result{}, nil, errorf(CodeConflict, q.Speaking.Name+" has the floor now: nothing was changed.").with(ReasonFloorTaken, 0, q.Speaking.Name)
 		}
 	}
 	if dry {

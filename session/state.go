@@ -288,7 +288,7 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		}
 		if n := s.Limits.activities(); s.v11() && len(s.Activities) >= n {
 			return Result{}, Change{}, errorf(CodeLimitReached,
-				"This session has "+plural(n, "activity", "activities")+", the most allowed.")
+				"This session has "+plural(n, "activity", "activities")+", the most allowed.").with(ReasonActivities, n, "")
 		}
 		a, err := newActivity(c.Spec, "a"+strconv.FormatUint(e.Offset, 10), e.Time)
 		if err != nil {
@@ -310,13 +310,13 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		// A stale click, replayed after the screen moved on, must not
 		// take it back: the console says what it saw presented.
 		if c.Current != nil && *c.Current != s.Presented && s.v11() {
-			return Result{}, Change{}, errorf(CodeConflict, s.presentedNow()+" Nothing was changed.")
+			return Result{}, Change{}, s.presentedNow()
 		}
 		if c.Activity == s.Presented && s.v11() {
 			if c.Activity == "" {
-				return Result{}, Change{}, errorf(CodeConflict, "Nothing is on screen already.")
+				return Result{}, Change{}, errorf(CodeConflict, "Nothing is on screen already.").with(ReasonAlreadyPresented, 0, "")
 			}
-			return Result{}, Change{}, errorf(CodeConflict, "This activity is on screen already.")
+			return Result{}, Change{}, errorf(CodeConflict, "This activity is on screen already.").with(ReasonAlreadyPresented, 0, "")
 		}
 		if !dry {
 			s.Presented = c.Activity
@@ -355,10 +355,10 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		// no longer applies (a retry, or another console was faster):
 		// refused, so that the console learns the state it missed.
 		if c.Op == "activity.open" && a.State == Open && s.v11() {
-			return Result{}, Change{}, errorf(CodeConflict, "This activity is open already.")
+			return Result{}, Change{}, errorf(CodeConflict, "This activity is open already.").with(ReasonAlreadyOpen, 0, "")
 		}
 		if c.Op == "activity.close" && a.State != Open && s.v11() {
-			return Result{}, Change{}, errorf(CodeConflict, "This activity is not open.")
+			return Result{}, Change{}, errorf(CodeConflict, "This activity is not open.").with(ReasonNotOpen, 0, "")
 		}
 		if !dry {
 			if c.Op == "activity.open" {
@@ -407,16 +407,17 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 	return res, ch, nil
 }
 
-// presentedNow says what is on screen, for a refused present.
-func (s *State) presentedNow() string {
+// presentedNow refuses a present whose precondition no longer holds,
+// saying what is on screen.
+func (s *State) presentedNow() *Error {
 	a := s.byID[s.Presented]
 	if a == nil {
-		return "Nothing is on screen now."
+		return errorf(CodeConflict, "Nothing is on screen now. Nothing was changed.").with(ReasonPresentedNone, 0, "")
 	}
 	if a.Title == "" {
-		return "Another activity is on screen now."
+		return errorf(CodeConflict, "Another activity is on screen now. Nothing was changed.").with(ReasonPresentedOther, 0, "")
 	}
-	return "\"" + a.Title + "\" is on screen now."
+	return errorf(CodeConflict, "\""+a.Title+"\" is on screen now. Nothing was changed.").with(ReasonPresentedOther, 0, a.Title)
 }
 
 func (s *State) activityChange(a *Activity) Change {

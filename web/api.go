@@ -298,6 +298,33 @@ func (s *Server) facilitatorHub(c echo.Context) (*hub.Hub, func(), error) {
 	return h, release, nil
 }
 
+// sessionLinks answers GET /api/sessions/{id}/links: the create answer's
+// keys and links again, for a console opened in another browser than the
+// one that created the session (it has only the facilitator key). The
+// display link and the join key must reach it so that it can open the
+// projector and hand out links that skip the typed-code limit.
+func (s *Server) sessionLinks(c echo.Context) error {
+	h, release, err := s.facilitatorHub(c)
+	if err != nil {
+		return err
+	}
+	defer release()
+	title, code := h.Title()
+	base, err := s.baseURL(c)
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	a := createAnswer{ID: id, Code: code, Title: title, FacilitatorKey: bearer(c),
+		DisplayKey: s.tokens.issue(Credentials{Role: session.Display, Session: id}),
+		JoinKey:    s.tokens.joinKey(id),
+	}
+	a.Links.Join = joinLink(base, code, a.JoinKey)
+	a.Links.Host = base + "/host/" + id + "#" + a.FacilitatorKey
+	a.Links.Show = base + "/show/" + id + "#" + a.DisplayKey
+	return c.JSON(http.StatusOK, a)
+}
+
 // deleteSession removes a session and its log everywhere (PROTOCOL.md 1.1,
 // "Sessions are deleted, not wiped"). Its clients get not_found and 1008;
 // no instance takes it for a store that lost data.

@@ -67,6 +67,16 @@ func writeCSV(w io.Writer, x hub.Export) error {
 				row(csvRow{item: str(s["name"]), status: "spoke", name: str(s["name"]), constituency: str(s["constituency"]),
 					started: str(s["startedAt"]), ended: str(s["endedAt"]), seconds: str(s["seconds"])})
 			}
+			// Exported mid-session, the queue's present is part of its
+			// record too: who speaks now, and who waits, in order.
+			if sp, ok := a["speaking"].(map[string]any); ok {
+				row(csvRow{item: str(sp["name"]), status: "speaking", name: str(sp["name"]), constituency: str(sp["constituency"]),
+					started: str(sp["startedAt"])})
+			}
+			for _, h := range list(a["waiting"]) {
+				row(csvRow{item: str(h["name"]), status: "waiting " + str(h["kind"]), name: str(h["name"]), constituency: str(h["constituency"]),
+					created: str(h["raisedAt"])})
+			}
 		}
 	}
 	cw.Flush()

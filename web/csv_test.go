@@ -35,3 +35,25 @@ func TestCSVHasOneRowPerItemAndNoFormulas(t *testing.T) {
 		t.Errorf("columns: %q / %q", rows[4], rows[5])
 	}
 }
+
+// Exported while someone speaks, the queue's rows include the speaker and
+// the waiting hands, in order, after the finished turns.
+func TestCSVQueueMidSession(t *testing.T) {
+	var acts []any
+	json.Unmarshal([]byte(`[{"id":"a3","kind":"queue","title":"Floor",
+	  "speakers":[{"hand":"h1","name":"Ana","constituency":"","startedAt":"s1","endedAt":"e1","seconds":30}],
+	  "speaking":{"hand":"h2","name":"Bob","constituency":"Cities","startedAt":"s2"},
+	  "waiting":[{"hand":"h3","name":"Cy","constituency":"","kind":"order","raisedAt":"r3"},{"hand":"h4","name":"Di","constituency":"","kind":"speak","raisedAt":"r4"}]}]`), &acts)
+	var buf bytes.Buffer
+	if err := writeCSV(&buf, hub.Export{Activities: acts}); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := csv.NewReader(strings.NewReader(buf.String())).ReadAll()
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[3]+":"+r[5])
+	}
+	if strings.Join(got, ",") != "Ana:spoke,Bob:speaking,Cy:waiting order,Di:waiting speak" {
+		t.Fatalf("queue rows: %v", got)
+	}
+}

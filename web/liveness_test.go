@@ -501,3 +501,52 @@ func TestDeleteEnded(t *testing.T) {
 		t.Fatalf("the live session: export %d", st)
 	}
 }
+
+// A console opened elsewhere, with the facilitator key only, gets the
+// session's links again: the display link and the join link with its key.
+func TestSessionLinks(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	st, created, _ := s.post(t, "/api/sessions", map[string]string{"title": "Links"})
+	if st != http.StatusCreated {
+		t.Fatal(st, created)
+	}
+	id, key := created["id"].(string), created["facilitatorKey"].(string)
+	st, body := s.get(t, "/api/sessions/"+id+"/links", key)
+	var got map[string]any
+	json.Unmarshal(body, &got)
+	if st != 200 || got["joinKey"] != created["joinKey"] || fmt.Sprint(got["links"]) != fmt.Sprint(created["links"]) {
+		t.Fatalf("links: %d %s\nwant %v", st, body, created)
+	}
+	if st, _ := s.get(t, "/api/sessions/"+id+"/links", created["displayKey"].(string)); st != http.StatusUnauthorized {
+		t.Fatalf("links with the display key: %d", st)
+	}
+}
+
+// A refusal a page shows carries what it needs to say it in the page's
+// language: the cap and its number, or who has the floor.
+func TestRefusalsCarryTheirReason(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, func(_ *Config, h *hub.Config) { h.Limits.QAEntriesPerParticipant = 1 })
+	sess := s.create(t, "Reasons")
+	host := s.connect(t, sess.FacilitatorKey)
+	qa := host.cmd("activity.create", map[string]any{"activity": map[string]any{"kind": "qa", "title": "Q"}})["activity"]
+	host.cmd("activity.present", map[string]any{"activity": qa})
+	host.cmd("activity.open", map[string]any{"activity": qa})
+	phone := s.connect(t, s.join(t, sess.Code))
+	if a := phone.cmd("qa.ask", map[string]any{"activity": qa, "text": "First?"}); a["type"] != "ack" {
+		t.Fatal(a)
+	}
+	e := phone.cmd("qa.ask", map[string]any{"activity": qa, "text": "Second?"})
+	if e["code"] != "limit_reached" || e["reason"] != "qa_per_participant" || e["max"] != float64(1) {
+		t.Fatalf("the second question: %v", e)
+	}
+	e = host.cmd("activity.open", map[string]any{"activity": qa})
+	if e["code"] != "conflict" || e["reason"] != "already_open" {
+		t.Fatalf("open twice: %v", e)
+	}
+	e = host.cmd("activity.present", map[string]any{"activity": "", "current": "a999"})
+	if e["code"] != "conflict" || e["reason"] != "presented_other" || e["name"] != "Q" {
+		t.Fatalf("a stale present: %v", e)
+	}
+}

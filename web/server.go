@@ -172,6 +172,7 @@ func New(cfg Config) *Server {
 	api.POST("/join", s.join)
 	api.GET("/sessions/:id/export", s.export)
 	api.DELETE("/sessions/:id", s.deleteSession)
+	api.GET("/sessions/:id/links", s.sessionLinks)
 	api.GET("/version", s.versionInfo)
 	api.GET("/sessions/:id/qr.svg", s.qr)
 
