@@ -114,6 +114,7 @@ func waitHeading(t *testing.T, tab *Tab, want string) {
 // the page's language, that says what to do, and none is a dead end.
 func TestJoinRefusals(t *testing.T) {
 	requireBrowser(t)
+	t.Parallel()
 	src := axeSource(t)
 	tb := tables(t, "attendee")
 
