@@ -2,8 +2,10 @@ package e2e
 
 // Browser tests of the attendee page's answers to a refused join: a wrong
 // code, a network that guessed too many, a full session, an ended one, a
-// busy server (which the page retries by itself) and a request the server
-// does not take. Each screen is checked with axe-core.
+// busy server (which the page retries by itself: with its real Redis down
+// and up again, and behind a proxy that answers 503 a set number of times)
+// and a request the server does not take. Each screen is checked with
+// axe-core.
 
 import (
 	"context"
@@ -22,6 +24,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
+
+	"github.com/townhall/townhall/internal/redistest"
 )
 
 // startServerArgs is startServer with more flags for the process.
@@ -225,6 +229,25 @@ func TestJoinRefusals(t *testing.T) {
 		if n := p.joins.Load(); n != 3 {
 			t.Errorf("the page asked to join %d times; want 2 busy answers and 1 success", n)
 		}
+		if participants(t, srv, c) != 1 {
+			t.Error("the session does not have the one participant")
+		}
+	})
+
+	t.Run("store away, then back: the page joins by itself", func(t *testing.T) {
+		t.Parallel()
+		rd := redistest.Start(t, redistest.Options{AOF: true})
+		srv := startServerArgs(t, "--redis", rd.URL(), "--secret", randomHex(32))
+		c := createSession(t, srv.URL(), "Redis away")
+		rd.Down()
+		phone := newTab(t, "phone", PhoneWidth, PhoneHeight)
+		must(t, phone.Do(chromedp.Navigate(srv.URL()+"/j/"+c.Code)))
+		waitHeading(t, phone, tb.T("en", "join.busy_title"))
+		rd.Up()
+		must(t, phone.WaitJS(Patience, "the page joined once Redis was back",
+			fmt.Sprintf(`localStorage.getItem(%s) !== null && document.querySelector("#main h1").textContent === %s`,
+				JS("townhall.token."+c.Code), JS(tb.T("en", "waiting.title"))),
+			joinScreen))
 		if participants(t, srv, c) != 1 {
 			t.Error("the session does not have the one participant")
 		}
