@@ -1,6 +1,6 @@
 # Townhall: two commands do everything.
 #   make run    builds and runs the server on the embedded store (nothing to install)
-#   make test   installs what the tests need (redis-server, chromium, axe-core) and runs them all
+#   make test   installs what the tests need (redis-server, chromium, haproxy, promtool, axe-core) and runs them all
 
 GO      ?= go
 ADDR    ?= $(or $(TOWNHALL_ADDR),:8080)

@@ -24,6 +24,9 @@ var (
 	// ErrDeleted answers every call on a deleted session. It is an
 	// ErrNotFound too: the session is gone, and the store did not lose it.
 	ErrDeleted = fmt.Errorf("session deleted: %w", ErrNotFound)
+	// ErrTrimmed answers a Read of events that a later snapshot covers and
+	// the log no longer keeps: load the snapshot, and read on from it.
+	ErrTrimmed = errors.New("events trimmed below a snapshot")
 )
 
 // Log is an ordered, durable log of events per session.
@@ -41,7 +44,9 @@ type Log interface {
 	// e.Time when it is zero. The session must exist (ErrNotFound).
 	Append(ctx context.Context, session string, e session.Event) (uint64, error)
 	// Read returns up to limit events with offsets after the given one, in
-	// order.
+	// order. A log may drop events well below its latest snapshot (Redis,
+	// RedisConfig.TrimKeep): a Read that starts among them answers
+	// ErrTrimmed, and the caller loads the snapshot.
 	Read(ctx context.Context, session string, after uint64, limit int) ([]session.Event, error)
 	// Subscribe delivers events appended from now on, in offset order. It
 	// is at most once: a subscriber that falls behind, or a connection

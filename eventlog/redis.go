@@ -57,9 +57,17 @@ type RedisConfig struct {
 	SubscribeTimeout time.Duration
 	// SubscriberBuffer is the channel size of a subscription. Zero means 1024.
 	SubscriberBuffer int
+	// TrimKeep is how many events below a session's latest snapshot its
+	// stream keeps: a replica that falls further behind than that reloads
+	// the snapshot (Read answers ErrTrimmed). Zero means 10,000; negative
+	// keeps every event.
+	TrimKeep int
 }
 
 func (c *RedisConfig) defaults() {
+	if c.TrimKeep == 0 {
+		c.TrimKeep = 10_000
+	}
 	if c.Timeout == 0 {
 		c.Timeout = time.Second
 	}
@@ -381,6 +389,13 @@ func (r *Redis) Read(ctx context.Context, id string, after uint64, limit int) ([
 		return nil, r.missing(ctx, "read", id)
 	}
 	msgs := xr.Val()
+	if len(msgs) > 0 {
+		if ms, _, _ := strings.Cut(msgs[0].ID, "-"); ms != strconv.FormatUint(after+1, 10) {
+			// Offsets have no gaps: the events asked for were trimmed
+			// below a snapshot.
+			return nil, fmt.Errorf("eventlog: session %q after %d: %w", id, after, ErrTrimmed)
+		}
+	}
 	out := make([]session.Event, 0, len(msgs))
 	for _, m := range msgs {
 		ms, _, _ := strings.Cut(m.ID, "-")
@@ -439,6 +454,16 @@ func (r *Redis) SaveSnapshot(ctx context.Context, id string, offset uint64, stat
 	keys := []string{redisKey(id, "epoch"), redisKey(id, "snap")}
 	if err := snapshotScript.Run(ctx, r.client, keys, strconv.FormatUint(offset, 10), state).Err(); err != nil {
 		return r.fail("save snapshot", err)
+	}
+	// What the snapshot covers, less a margin for replicas a little
+	// behind, leaves the stream: Redis memory follows the session's
+	// recent events, not its whole life. Approximate trimming (whole
+	// stream nodes) is cheap; it keeps a few more.
+	if keep := uint64(r.cfg.TrimKeep); r.cfg.TrimKeep >= 0 && offset > keep {
+		min := strconv.FormatUint(offset-keep+1, 10) + "-0"
+		if err := r.client.XTrimMinIDApprox(ctx, redisKey(id, "log"), min, 0).Err(); err != nil {
+			return r.fail("trim", err)
+		}
 	}
 	return nil
 }

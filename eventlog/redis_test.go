@@ -647,3 +647,47 @@ func TestRedisFrozenLongReplacesSubscription(t *testing.T) {
 		t.Fatalf("pub/sub connection not replaced: %s", after)
 	}
 }
+
+// A snapshot trims the stream below it, less TrimKeep; a Read among the
+// trimmed events answers ErrTrimmed, one after them reads on.
+func TestRedisTrimsBelowSnapshot(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	r := openRedis(t, srv, RedisConfig{TrimKeep: 5})
+	ctx := context.Background()
+	id := newSession(t, r)
+	for i := 0; i < 300; i++ {
+		if _, err := r.Append(ctx, id, vote(fmt.Sprint("v", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := admin(t, srv)
+	before, _ := a.XLen(ctx, redisKey(id, "log")).Result()
+	if err := r.SaveSnapshot(ctx, id, 250, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := a.XLen(ctx, redisKey(id, "log")).Result()
+	if before != 300 || after >= 200 || after < 55 {
+		t.Fatalf("stream length %d before, %d after a snapshot at 250 keeping 5", before, after)
+	}
+	if _, err := r.Read(ctx, id, 0, 10); !errors.Is(err, ErrTrimmed) {
+		t.Fatalf("Read from the start of a trimmed log: %v, want ErrTrimmed", err)
+	}
+	evs, err := r.Read(ctx, id, 245, 0)
+	if err != nil || len(evs) != 55 || evs[0].Offset != 246 {
+		t.Fatalf("Read after 245: %d events from %v, %v", len(evs), evs, err)
+	}
+	if last, err := r.LastOffset(ctx, id); err != nil || last != 300 {
+		t.Fatalf("LastOffset after trimming: %d %v", last, err)
+	}
+	// Negative keeps everything.
+	k := openRedis(t, srv, RedisConfig{TrimKeep: -1})
+	id2 := newSession(t, k)
+	for i := 0; i < 50; i++ {
+		k.Append(ctx, id2, vote(fmt.Sprint("w", i)))
+	}
+	k.SaveSnapshot(ctx, id2, 50, []byte(`{}`))
+	if n, _ := a.XLen(ctx, redisKey(id2, "log")).Result(); n != 50 {
+		t.Fatalf("TrimKeep -1 kept %d of 50", n)
+	}
+}

@@ -133,10 +133,24 @@ func (h *Hub) answer(c *Conn, f []byte) {
 // A command id seen before is answered as the first time, without a new
 // append.
 func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) []byte {
+	// The rate and the id are judged before the command is decoded: a
+	// flood of oversized or id-less commands costs one envelope decode
+	// each, not two (measured in cmd/townhall's TestIDFloodChangesNothing).
+	if !h.allow(c) {
+		h.m.cfg.Metrics.command("unknown", session.CodeRateLimited)
+		return errFrame(echoID(rawID), session.CodeRateLimited, "Too many commands: slow down.")
+	}
+	if !protocol.ValidID(rawID) {
+		// A command's id is how its answer is found again after a
+		// reconnect; the server never makes one up (a made-up id could
+		// name another command after a restart).
+		h.m.cfg.Metrics.command("unknown", session.CodeBadRequest)
+		return errFrame(echoID(rawID), session.CodeBadRequest, "Every command needs an \"id\" of 1 to 64 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'.")
+	}
 	cmd, err := session.ParseCommand(data)
 	if err != nil {
 		h.m.cfg.Metrics.command("unknown", session.CodeBadRequest)
-		return errFrame(echoID(rawID), session.CodeBadRequest, "The command is not valid: "+err.Error())
+		return errFrame(rawID, session.CodeBadRequest, "The command is not valid: "+err.Error())
 	}
 	op := cmd.Op
 	if !session.KnownOp(op) {
@@ -144,10 +158,7 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 	}
 	reject := func(code, msg string) []byte {
 		h.m.cfg.Metrics.command(op, code)
-		return errFrame(echoID(cmd.ID), code, msg)
-	}
-	if !h.allow(c) {
-		return reject(session.CodeRateLimited, "Too many commands: slow down.")
+		return errFrame(cmd.ID, code, msg)
 	}
 	if c.role == session.Display {
 		return reject(session.CodeForbidden, "A display can only watch.")
@@ -157,13 +168,6 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 		actor = c.participant
 	}
 	id := cmd.ID
-	if !protocol.ValidID(id) {
-		// A command's id is how its answer is found again after a
-		// reconnect; the server never makes one up (a made-up id could
-		// name another command after a restart).
-		h.m.cfg.Metrics.command(op, session.CodeBadRequest)
-		return errFrame(echoID(id), session.CodeBadRequest, "Every command needs an \"id\" of 1 to 64 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'.")
-	}
 	if !h.m.begin() {
 		return h.retryable(op, id, "The server is restarting: send again.")
 	}

@@ -126,6 +126,14 @@ func (h *Hub) readFrom(ctx context.Context) error {
 		after := h.state.Offset
 		h.mu.RUnlock()
 		evs, err := h.m.store.Read(ctx, h.id, after, 1000)
+		if errors.Is(err, eventlog.ErrTrimmed) {
+			// This replica fell further behind than the log keeps: the
+			// snapshot that covers the trimmed events takes its place.
+			if err := h.reload(ctx, after); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -134,6 +142,43 @@ func (h *Hub) readFrom(ctx context.Context) error {
 		}
 		h.applyBatch(evs)
 	}
+}
+
+// reload replaces a replica at offset after with the session's snapshot,
+// which must be newer, and marks every view changed, so that every
+// connection is pushed the state it now shows.
+func (h *Hub) reload(ctx context.Context, after uint64) error {
+	st, err := loadSnapshot(ctx, h.m.store, h.id, h.m.cfg.Limits)
+	if err != nil {
+		return err
+	}
+	if st.Offset <= after {
+		return fmt.Errorf("the log was trimmed after %d but the snapshot is at %d", after, st.Offset)
+	}
+	now := time.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.state.Offset != after {
+		return nil // another reload or apply got there first
+	}
+	h.state = st
+	var parts []string
+	for p := range h.byPart {
+		parts = append(parts, p)
+	}
+	h.dirtyMu.Lock()
+	for _, aud := range []*dirty{&h.live, &h.attendees} {
+		attendees := aud == &h.attendees
+		aud.mark(session.Change{Header: true}, attendees, now)
+		for _, a := range st.Activities {
+			aud.mark(session.Change{Activity: a.ID, You: parts}, attendees, now)
+		}
+	}
+	h.dirtyMu.Unlock()
+	close(h.appliedCh)
+	h.appliedCh = make(chan struct{})
+	h.m.cfg.Logger.Info("replica reloaded from a snapshot: the log was trimmed below it", "session", h.id, "from", after, "to", st.Offset)
+	return nil
 }
 
 func (h *Hub) catchUp() {

@@ -107,6 +107,17 @@ func (s *snapshotter) catchUp(ctx context.Context, upTo uint64) error {
 	defer cancel()
 	for s.st.Offset < upTo {
 		evs, err := s.h.m.store.Read(rctx, s.h.id, s.st.Offset, int(min(upTo-s.st.Offset, 1000)))
+		if errors.Is(err, eventlog.ErrTrimmed) {
+			st, err := loadSnapshot(rctx, s.h.m.store, s.h.id, s.h.m.cfg.Limits)
+			if err != nil {
+				return err
+			}
+			if st.Offset <= s.st.Offset {
+				return fmt.Errorf("the log was trimmed after %d but the snapshot is at %d", s.st.Offset, st.Offset)
+			}
+			s.st = st
+			continue
+		}
 		if err != nil {
 			return err
 		}

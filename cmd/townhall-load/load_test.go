@@ -126,6 +126,10 @@ func TestLoadAgainstRealServer(t *testing.T) {
 			if strings.Contains(tc.name, "reconnect") && (rep.Drops == 0 || rep.Reconnects < rep.Drops) {
 				t.Errorf("drops %d, reconnects %d", rep.Drops, rep.Reconnects)
 			}
+			// Every reconnect closes one gap; none is left open.
+			if rep.ReconnectGap.Count != int(rep.Reconnects) || rep.ReconnectGapUnended != 0 {
+				t.Errorf("reconnect gaps %+v (%d unended) for %d reconnects", rep.ReconnectGap, rep.ReconnectGapUnended, rep.Reconnects)
+			}
 			if tc.name == "vote" && (rep.Sent != 200 || rep.Acked != 200 || e.Expected["voters"] != 50) {
 				t.Errorf("sent %d acked %d voters %d, want 200, 200, 50", rep.Sent, rep.Acked, e.Expected["voters"])
 			}

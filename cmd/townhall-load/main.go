@@ -20,6 +20,14 @@
 // queue (a hand lowered again before any push showed it is not counted). Later votes of a phone replace its earlier vote and change no
 // count, so only first votes are measured on the display.
 //
+// The reconnect gap is, for every connection that ended while the run
+// went on (a drop, a server's "reconnect", an instance that died), the
+// time from the phone seeing it end to its next welcome, including the
+// phone's own 20-200 ms wait before each attempt; a phone that gives up or
+// is still without a connection when the run ends counts as unended.
+// scripts/bench-failover.sh reads it after killing an instance behind
+// HAProxy.
+//
 // The export check compares the activity in GET /api/sessions/{id}/export
 // with what was acked: for a poll, voters and per-option votes against each
 // phone's latest acked vote; for words, each word's count; for Q&A, the

@@ -74,6 +74,9 @@ func (p *phone) run(ctx context.Context, ready func(ok bool)) {
 	reconnects := 0
 	for {
 		err := p.readLoop()
+		// The gap runs from here, where the phone learns its connection is
+		// gone, to its next welcome: what an attendee waits through.
+		down := r.now()
 		p.mu.Lock()
 		c := p.conn
 		p.conn = nil
@@ -102,6 +105,7 @@ func (p *phone) run(ctx context.Context, ready func(ok bool)) {
 		for reconnects < 3+r.cfg.connectRetries && ctx.Err() == nil {
 			reconnects++
 			if !sleepCtx(ctx, wait) {
+				r.gapUnended.Add(1)
 				return
 			}
 			wait = time.Duration(20+rand.IntN(180)) * time.Millisecond
@@ -111,10 +115,12 @@ func (p *phone) run(ctx context.Context, ready func(ok bool)) {
 				continue
 			}
 			r.reconnects.Add(1)
+			r.reconnectGap.add(r.now() - down)
 			ok = true
 			break
 		}
 		if !ok {
+			r.gapUnended.Add(1)
 			return
 		}
 	}

@@ -40,6 +40,12 @@ type Report struct {
 	DisplayPushes     int64          `json:"displayPushes"`
 	Errors            map[string]int `json:"errors"`
 	Export            ExportCheck    `json:"export"`
+
+	// ReconnectGap is, per lost connection, the time from the phone seeing
+	// it end to its next welcome; ReconnectGapUnended the lost connections
+	// that had no next welcome (the phone gave up, or the run ended first).
+	ReconnectGap        Summary `json:"reconnectGap"`
+	ReconnectGapUnended int64   `json:"reconnectGapUnended"`
 }
 
 func (r *runner) report(ramp, send time.Duration, displayOn bool, check ExportCheck) *Report {
@@ -71,6 +77,9 @@ func (r *runner) report(ramp, send time.Duration, displayOn bool, check ExportCh
 		DisplayPushes:     r.displayPushes.Load(),
 		Errors:            r.errors.snapshot(),
 		Export:            check,
+
+		ReconnectGap:        r.reconnectGap.summary(),
+		ReconnectGapUnended: r.gapUnended.Load(),
 	}
 	if send > 0 {
 		rep.Throughput = float64(rep.Acked) / send.Seconds()
@@ -98,6 +107,12 @@ func (rep *Report) write(w io.Writer) {
 		rep.Sent, rep.Acked, rep.Refused, rep.Unacked, rep.SendSeconds, rep.Throughput)
 	fmt.Fprintf(w, "reconnects: %d drops, %d reconnects (%d failed), %d resent, %d duplicate acks, %d server reconnects, %d unexpected disconnects\n",
 		rep.Drops, rep.Reconnects, rep.ReconnectFailures, rep.Resent, rep.DuplicateAcks, rep.ServerReconnects, rep.Disconnects)
+	if rep.ReconnectGap.Count > 0 || rep.ReconnectGapUnended > 0 {
+		line("reconnect gap", rep.ReconnectGap)
+		if rep.ReconnectGapUnended > 0 {
+			fmt.Fprintf(w, "  %d lost connections never came back\n", rep.ReconnectGapUnended)
+		}
+	}
 	fmt.Fprintln(w, "latency:")
 	line("ack", rep.Ack)
 	if rep.ResentAck.Count > 0 {

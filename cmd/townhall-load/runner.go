@@ -35,6 +35,13 @@ type runner struct {
 	errors                                           errorCounts
 	trace                                            *ackTrace // nil without --ack-trace
 
+	// reconnectGap holds, for every connection that ended while the run
+	// went on, the time until the phone's next welcome; gapUnended counts
+	// the phones that were still without one when they gave up or the run
+	// ended.
+	reconnectGap recorder
+	gapUnended   atomic.Int64
+
 	retryMu sync.Mutex
 	retries []retryItem
 }
