@@ -250,12 +250,15 @@ function messageScreen(titleKey, bodyKey, action) {
 // session (a wrong code, say): its heading takes the focus and is announced,
 // and the tab's title says what happened.
 let errorTitle = "";
-function errorScreen(key, titleKey, bodyKey, action) {
-  setScreen(key, messageScreen(titleKey, bodyKey, action));
+function landOn(key, titleKey, make) {
+  setScreen(key, make);
   errorTitle = titleKey;
   document.title = t(titleKey) + " · Townhall";
   const h1 = mainEl.querySelector("h1");
   if (h1) h1.focus();
+}
+function errorScreen(key, titleKey, bodyKey, action) {
+  landOn(key, titleKey, messageScreen(titleKey, bodyKey, action));
   announce(bodyKey ? "announce.error" : titleKey, bodyKey ? { title: t(titleKey), body: t(bodyKey) } : undefined);
 }
 
@@ -1015,32 +1018,55 @@ function codeForm() {
   return form;
 }
 
-function limitedScreen(seconds) {
+// waitScreen counts down seconds on a message screen. With auto, the
+// count's end runs start() by itself (the server said when to come back);
+// without it, the "Try again" button is enabled once the wait is over.
+function waitScreen(titleKey, bodyKey, doneKey, seconds, auto) {
+  // Outside the screen: a change of language rebuilds it mid-count.
+  const until = Date.now() + seconds * 1000;
   return () => {
-    const until = Date.now() + seconds * 1000;
     const body = h("p");
     const again = h("button", {
       type: "button",
       class: "btn wide",
-      text: t("join.retry"),
+      text: t(auto ? "join.busy_now" : "join.retry"),
       onclick: () => {
-        if (!disabled(again)) start();
+        if (!disabled(again)) start(auto ? auto.attempt : 0);
       },
     });
-    const el = h("section", { class: "msg" }, h("h1", { text: t("join.limited_title") }), body, again);
+    const el = h("section", { class: "msg" }, h("h1", { text: t(titleKey), tabindex: "-1" }), body, again);
+    let iv = 0;
     function step() {
       const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
-      setText(body, left ? t("join.limited", { n: left }) : t("join.limited_done"));
-      setDisabled(again, left > 0);
-      if (!left) clearInterval(iv);
+      setText(body, left ? t(bodyKey, { n: left }) : t(doneKey));
+      if (!auto) setDisabled(again, left > 0);
+      if (left) return;
+      clearInterval(iv);
+      if (auto) start(auto.attempt);
     }
-    const iv = setInterval(step, 1000);
+    iv = setInterval(step, 1000);
     step();
     return { el, destroy: () => clearInterval(iv) };
   };
 }
 
-async function join() {
+// How long the page waits, at most, before it asks again on its own: a
+// Retry-After from a confused proxy must not park a phone for an hour.
+const RETRY_MAX_S = 30;
+// After this many busy answers in a row the page stops asking by itself
+// and lets the person decide.
+const BUSY_ATTEMPTS = 5;
+
+function retrySeconds(res, fallback) {
+  const s = parseInt(res.headers.get(RETRY_AFTER) || "", 10);
+  return Math.min(RETRY_MAX_S, s > 0 ? s : fallback);
+}
+
+// join asks for a participant token. Each refusal has its own screen:
+// what it means for the person in the room, and what they can do about it.
+// attempt counts the busy (503) answers in a row so far.
+async function join(attempt) {
+  const tries = attempt || 0;
   loading("join.joining");
   let res;
   try {
@@ -1053,27 +1079,40 @@ async function join() {
     setScreen("join:network", messageScreen("join.network_title", "join.network", retryButton));
     return null;
   }
-  if (res.status === 404) {
-    errorScreen("join:notfound", "join.notfound_title", "join.notfound", codeForm);
-    return null;
-  }
-  if (res.status === 429) {
-    const s = parseInt(res.headers.get(RETRY_AFTER) || "", 10);
-    setScreen("join:limited", limitedScreen(s > 0 ? s : 30));
-    return null;
-  }
   let body = null;
   try {
     body = await res.json();
   } catch (e) {
     body = null;
   }
-  if (!res.ok || !body || !body.token) {
-    setScreen("join:failed", messageScreen("join.failed_title", "join.failed", retryButton));
-    return null;
+  if (res.ok && body && body.token) {
+    store(TOKEN_KEY, body.token);
+    return body.token;
   }
-  store(TOKEN_KEY, body.token);
-  return body.token;
+  const errCode = body && body.error && body.error.code;
+  if (res.status === 404) {
+    errorScreen("join:notfound", "join.notfound_title", "join.notfound", codeForm);
+  } else if (res.status === 409 || errCode === CODE.SESSION_ENDED) {
+    errorScreen("join:ended", "join.ended_title", "join.ended", null);
+  } else if (res.status === 429 && errCode === CODE.LIMIT_REACHED) {
+    errorScreen("join:full", "join.full_title", "join.full", retryButton);
+  } else if (res.status === 429) {
+    const s = retrySeconds(res, 30);
+    landOn("join:limited", "join.limited_title", waitScreen("join.limited_title", "join.limited", "join.limited_done", s, null));
+    announce("announce.error", { title: t("join.limited_title"), body: t("join.limited", { n: s }) });
+  } else if (res.status === 503 && tries < BUSY_ATTEMPTS) {
+    const s = retrySeconds(res, 2);
+    landOn("join:busy", "join.busy_title", waitScreen("join.busy_title", "join.busy", "join.joining", s, { attempt: tries + 1 }));
+    // Said once: every automatic try would otherwise be read out again.
+    if (!tries) announce("announce.error", { title: t("join.busy_title"), body: t("join.busy", { n: s }) });
+  } else if (res.status === 503) {
+    errorScreen("join:busy_failed", "join.busy_title", "join.busy_failed", retryButton);
+  } else {
+    // 400 or 415 mean the page sent something the server does not take:
+    // nothing the person can fix, so say it plainly and offer to retry.
+    errorScreen("join:failed", "join.failed_title", "join.failed", retryButton);
+  }
+  return null;
 }
 
 let netInfo = {};
@@ -1162,12 +1201,14 @@ function open(token) {
   });
 }
 
-async function start() {
+// start joins (attempt: the busy answers in a row before this one) unless a
+// token is kept, and connects.
+async function start(attempt) {
   if (code.length !== 8) {
     errorScreen("badcode", "join.badcode_title", "join.badcode", codeForm);
     return;
   }
-  const token = load(TOKEN_KEY) || (await join());
+  const token = load(TOKEN_KEY) || (await join(attempt));
   if (!token) return;
   loading("loading");
   open(token);

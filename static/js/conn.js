@@ -7,6 +7,19 @@
 // link by pinging an idle one, and keeps an estimate of the server clock
 // from the "now" field of pushes and pongs. What a close status means is
 // read from CLOSE_ACTIONS, never from a bare number.
+//
+// With PATCHES on it also keeps the last view of each activity and applies
+// the server's "patch" messages to it (patch.js), handing the page whole
+// "activity" messages as before; a patch that does not fit the view held
+// is answered with "resync", and the page waits for the whole view.
+import { Views } from "/static/js/patch.js";
+
+/**
+ * PATCHES is what hello says under "patches". Off until the server sends
+ * patches (PROTOCOL.md 1.1 "Patches"); the lead turns it on in one place.
+ * Either way the pages get whole activity views from this module.
+ */
+export const PATCHES = false;
 
 /** Message types (docs/protocol.md). */
 export const MSG = Object.freeze({
@@ -141,8 +154,12 @@ const CONNECTION_ERRORS = new Set([CODE.UNAUTHORIZED, CODE.NOT_FOUND, CODE.UNAVA
  * link is down instead of keeping the command for the next connection: a
  * person's click is not replayed minutes later on a board that changed. A
  * command already sent when the link dropped is still resent, with its id.
+ *
+ * patches (default PATCHES) says in hello whether the server may send
+ * patches; they reach onMessage as whole "activity" messages.
  * @param {{token: string, onWelcome?: Function, onMessage?: Function,
- *          onStatus?: Function, onFatal?: Function, rejectOffline?: boolean}} opts
+ *          onStatus?: Function, onFatal?: Function, rejectOffline?: boolean,
+ *          patches?: boolean}} opts
  */
 export function connect(opts) {
   const token = opts.token;
@@ -152,6 +169,8 @@ export function connect(opts) {
   const onStatus = opts.onStatus || noop;
   const onFatal = opts.onFatal || noop;
   const rejectOffline = !!opts.rejectOffline;
+  // Pages take the default; a test may turn patches on for one connection.
+  const patches = opts.patches === undefined ? PATCHES : !!opts.patches;
 
   const prefix = "c-" + randomId() + "-";
   let seq = 0;
@@ -180,6 +199,11 @@ export function connect(opts) {
   let clock = 0;
   // id -> {frame, resolve, reject, sentAt, sent, retries}; Map keeps send order.
   const pending = new Map();
+  // The activity views of this link, to apply patches to, and the
+  // activities whose whole view was asked for and has not come yet.
+  // Without patches nothing is kept: the server sends whole views only.
+  const views = patches ? new Views() : null;
+  const resyncing = new Set();
 
   let statusAction = "";
   function setStatus(s, info) {
@@ -216,8 +240,7 @@ export function connect(opts) {
     armLiveness(CONNECT_TIMEOUT_MS);
     sock.onopen = () => {
       if (sock !== ws) return;
-      // Whole views, not patches: the pages redraw from views.
-      sock.send(JSON.stringify({ type: MSG.HELLO, token, since: offset, patches: false }));
+      sock.send(JSON.stringify({ type: MSG.HELLO, token, since: offset, patches }));
     };
     sock.onmessage = (ev) => {
       if (sock !== ws) return;
@@ -373,6 +396,11 @@ export function connect(opts) {
         if (typeof msg.offset === "number") offset = msg.offset;
         clockSamples = [];
         noteClock(msg);
+        resyncing.clear();
+        if (views) {
+          views.reset();
+          views.take(msg);
+        }
         armLiveness(IDLE_PING_MS);
         setStatus("online");
         onWelcome(msg);
@@ -418,10 +446,41 @@ export function connect(opts) {
         backoff = BACKOFF_MIN;
         drop(100 + Math.random() * 1900, { action: ACTION.RECONNECT, status: CLOSE.GOING_AWAY, code: "" });
         return;
+      case MSG.PATCH: {
+        const view = views ? views.patch(msg) : null;
+        if (!view) {
+          resync(msg.activity);
+          return;
+        }
+        noteOffset(msg);
+        noteClock(msg);
+        onMessage({ type: MSG.ACTIVITY, offset: msg.offset, activity: view });
+        return;
+      }
+      case MSG.SESSION:
+      case MSG.ACTIVITY:
+        if (views) views.take(msg);
+        if (msg.type === MSG.ACTIVITY && msg.activity) resyncing.delete(msg.activity.id);
+        noteOffset(msg);
+        noteClock(msg);
+        onMessage(msg);
+        return;
       default:
         noteOffset(msg);
         noteClock(msg);
         onMessage(msg);
+    }
+  }
+
+  // resync asks for the whole view of an activity whose patch did not fit,
+  // once until it comes: the patches after a missed one do not fit either.
+  function resync(id) {
+    if (typeof id !== "string" || !id || resyncing.has(id) || !online()) return;
+    try {
+      ws.send(JSON.stringify({ type: MSG.RESYNC, activity: id }));
+      resyncing.add(id);
+    } catch (e) {
+      drop();
     }
   }
 
