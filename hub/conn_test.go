@@ -13,7 +13,7 @@ func TestConnKeepsOnlyTheLatestPushPerKey(t *testing.T) {
 		c.enqueue("s", []byte(fmt.Sprint("s", i)))
 	}
 	if len(c.pushes) != 2 || string(c.pushes[0].frame) != "999" || string(c.pushes[1].frame) != "s999" {
-		t.Fatalf("pushes = %q", c.pushes)
+		t.Fatalf("pushes = %+v", c.pushes)
 	}
 	for i := 0; i < 3; i++ {
 		if !c.reply([]byte("ack"), 3) {
