@@ -67,7 +67,7 @@ type Conn struct {
 	expired    atomic.Bool  // the sweep closed the socket
 
 	mu      sync.Mutex
-	pushes  []push   // coalesced by key
+	pushes  []push // coalesced by key
 	held    []heldView
 	replies [][]byte // acks and errors, in order, bounded
 	closing *protocol.CloseReason

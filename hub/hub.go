@@ -36,12 +36,12 @@ type Hub struct {
 	broken error
 	// conns holds the connections by audience (liveAudience: facilitators
 	// and displays; attendeeAudience: phones), each with its own tick.
-	conns     [2]map[*Conn]struct{}
+	conns [2]map[*Conn]struct{}
 	// patchConns counts, per audience, the connections that take patches.
 	patchConns [2]int
-	byPart    map[string][]*Conn
-	appliedCh chan struct{} // closed and replaced whenever events are applied
-	sinceSnap int           // events since the last snapshot was asked for
+	byPart     map[string][]*Conn
+	appliedCh  chan struct{} // closed and replaced whenever events are applied
+	sinceSnap  int           // events since the last snapshot was asked for
 
 	// Owned by the push loop's goroutine (tick): no lock, no other reader.
 	//
