@@ -40,6 +40,10 @@ type Report struct {
 	DisplayPushes     int64          `json:"displayPushes"`
 	Errors            map[string]int `json:"errors"`
 	Export            ExportCheck    `json:"export"`
+	// BytesPerPhone is what each connected phone received per second
+	// while commands were sent (every frame's payload, pushes and acks).
+	BytesPerPhone BytesSummary `json:"bytesPerPhonePerSecond"`
+	Patches       *PatchCheck  `json:"patches,omitempty"`
 }
 
 func (r *runner) report(ramp, send time.Duration, displayOn bool, check ExportCheck) *Report {
@@ -110,6 +114,15 @@ func (rep *Report) write(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "pushes received: %d by phones, %d by the display\n", rep.PhonePushes, rep.DisplayPushes)
+	b := rep.BytesPerPhone
+	fmt.Fprintf(w, "bytes per phone per second: mean %.0f, p50 %.0f, p95 %.0f, max %.0f\n", b.Mean, b.P50, b.P95, b.Max)
+	if pc := rep.Patches; pc != nil {
+		fmt.Fprintf(w, "patches: %d patches, %d whole views, %d on a missed base; %d/%d applying phones converged\n",
+			pc.Patches, pc.Wholes, pc.Misses, pc.Converged, pc.Applying)
+		if pc.Error != "" {
+			fmt.Fprintf(w, "  patches NOT CONVERGED: %s\n", pc.Error)
+		}
+	}
 	if len(rep.Errors) == 0 {
 		fmt.Fprintln(w, "errors: none")
 	} else {

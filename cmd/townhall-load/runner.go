@@ -31,6 +31,7 @@ type runner struct {
 	reconnects, serverReconnects, disconnects, drops atomic.Int64
 	sent, resent, acked, failed, pending, dupAcks    atomic.Int64
 	pushes, displayPushes                            atomic.Int64
+	patchesIn, wholesIn, patchMisses                 atomic.Int64 // --patches
 	ackLat, resentAckLat, connectLat                 recorder
 	errors                                           errorCounts
 	trace                                            *ackTrace // nil without --ack-trace
@@ -97,7 +98,7 @@ func (r *runner) setup(ctx context.Context) error {
 		}
 		r.sessionID, r.code, r.facKey, r.displayKey = s.ID, s.Code, s.FacilitatorKey, s.DisplayKey
 	}
-	c, welcome, err := hello(ctx, r.wsHTTP, cfg.urls[0], r.facKey, 64<<20)
+	c, welcome, err := hello(ctx, r.wsHTTP, cfg.urls[0], r.facKey, 64<<20, false)
 	if err != nil {
 		return fmt.Errorf("facilitator: %w", err)
 	}
@@ -140,6 +141,16 @@ func (r *runner) setup(ctx context.Context) error {
 			return err
 		}
 	}
+	if qa, ok := r.sc.(*qaScenario); ok && cfg.questions > 0 {
+		if err := r.seedQuestions(ctx, qa, cfg.questions); err != nil {
+			return err
+		}
+		if cfg.questions > qaBoardShown {
+			// A display sees the top of the board only: its count would
+			// not follow the upvotes. The facilitator sees every entry.
+			r.displayKey = r.facKey
+		}
+	}
 	c.Close(1000, "setup done")
 	return nil
 }
@@ -147,7 +158,7 @@ func (r *runner) setup(ctx context.Context) error {
 // watchDisplay reads the display socket and feeds each version of the
 // activity to the scenario, until ctx ends.
 func (r *runner) watchDisplay(ctx context.Context, ready chan<- error) {
-	c, welcome, err := hello(ctx, r.wsHTTP, r.cfg.displayURL, r.displayKey, 256<<20)
+	c, welcome, err := hello(ctx, r.wsHTTP, r.cfg.displayURL, r.displayKey, 256<<20, false)
 	ready <- err
 	if err != nil {
 		return
@@ -354,4 +365,64 @@ func (r *runner) progress(stop <-chan struct{}, done chan<- struct{}) {
 			r.sent.Load(), a, a-lastAcked, r.pending.Load(), r.errors.total(), r.drops.Load(), r.reconnects.Load())
 		lastAcked = a
 	}
+}
+
+// qaBoardShown is how many entries attendees and displays are sent.
+const qaBoardShown = 200
+
+// seedQuestions asks n questions through attendees of their own (each may
+// ask 20), several at a time, before the phones join.
+func (r *runner) seedQuestions(ctx context.Context, s *qaScenario, n int) error {
+	const perAsker = 20
+	askers := (n + perAsker - 1) / perAsker
+	var mu sync.Mutex
+	var entries []string
+	var firstErr error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for a := range askers {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := func() error {
+				cl := r.clients[r.cfg.urls[0]]
+				tok, err := cl.join(ctx, r.code, "asker-"+itoa(a))
+				if err != nil {
+					return err
+				}
+				c, _, err := hello(ctx, r.wsHTTP, cl.base, tok, phoneReadLimit, false)
+				if err != nil {
+					return err
+				}
+				defer c.CloseNow()
+				f := &facilitator{conn: c}
+				for q := a * perAsker; q < min(n, (a+1)*perAsker); q++ {
+					ack, err := f.cmd(ctx, "qa.ask", map[string]any{"activity": r.activityID,
+						"text": "Seeded question " + itoa(q) + ": what about the plan for the river bank?"})
+					if err != nil {
+						return err
+					}
+					mu.Lock()
+					entries = append(entries, ack.Entry)
+					mu.Unlock()
+				}
+				return nil
+			}()
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("seeding questions: %w", err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	s.seed(entries)
+	return nil
 }
