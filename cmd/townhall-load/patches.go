@@ -26,11 +26,11 @@ import (
 
 // PatchCheck is what the phones' patches came to.
 type PatchCheck struct {
-	Patches   int64 `json:"patches"`   // patch messages received by phones
-	Wholes    int64 `json:"wholes"`    // whole activity or session messages received by phones
-	Misses    int64 `json:"misses"`    // patches on a base the phone did not hold
-	Applying  int   `json:"applying"`  // phones that applied every patch
-	Converged int   `json:"converged"` // of those, how many hold the fresh view at the end
+	Patches   int64  `json:"patches"`   // patch messages received by phones
+	Wholes    int64  `json:"wholes"`    // whole activity or session messages received by phones
+	Misses    int64  `json:"misses"`    // patches on a base the phone did not hold
+	Applying  int    `json:"applying"`  // phones that applied every patch
+	Converged int    `json:"converged"` // of those, how many hold the fresh view at the end
 	Error     string `json:"error,omitempty"`
 }
 
