@@ -375,6 +375,15 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 		}
 	}
 	rep.BytesPerPhone = bytesPerSecond(live0, live1, sendTime)
+	if r.warmBytes != nil {
+		var warm, end []int64
+		for i := range r.phones {
+			if bytes0[i] > 0 {
+				warm, end = append(warm, r.warmBytes[i]), append(end, bytes1[i])
+			}
+		}
+		rep.BytesPerPhoneSteady = bytesPerSecond(warm, end, sendTime-r.warmAt)
+	}
 	rep.Patches = patches
 	if patches != nil && patches.Error != "" {
 		rep.OK = false

@@ -32,9 +32,15 @@ type runner struct {
 	sent, resent, acked, failed, pending, dupAcks    atomic.Int64
 	pushes, displayPushes                            atomic.Int64
 	patchesIn, wholesIn, patchMisses                 atomic.Int64 // --patches
-	ackLat, resentAckLat, connectLat                 recorder
-	errors                                           errorCounts
-	trace                                            *ackTrace // nil without --ack-trace
+	// warmBytes is each phone's byte count once the send phase has run a
+	// while (warmAt into it): bytes per second are counted from there, so
+	// that the whole view a phone gets at the first change after it
+	// joined (a join's cost, not the board's) is left out.
+	warmBytes                        []int64
+	warmAt                           time.Duration
+	ackLat, resentAckLat, connectLat recorder
+	errors                           errorCounts
+	trace                            *ackTrace // nil without --ack-trace
 
 	retryMu sync.Mutex
 	retries []retryItem
@@ -317,6 +323,9 @@ func (r *runner) drive(ctx context.Context) (sendTime time.Duration) {
 			// never sees zero while a command waits in the channel.
 			r.pending.Add(1)
 			work <- c
+		}
+		if r.warmBytes == nil && cfg.count == 0 && elapsed >= min(3*time.Second, cfg.duration/4) {
+			r.warmBytes, r.warmAt = r.phoneBytes(), elapsed
 		}
 		half := (cfg.count > 0 && seq >= int64(cfg.count)/2) || (cfg.count == 0 && elapsed >= cfg.duration/2)
 		if !dropped && half {
