@@ -26,6 +26,16 @@
 // questions and their upvotes; for the queue, the hands still raised.
 // Lost is what was acked but is missing, doubled what is there more often
 // than acked; the exit status is 1 when either is not zero.
+//
+// Bytes per phone per second count every frame's payload each connected
+// phone received while commands were sent (mean and p95 over phones), and
+// again from a few seconds into the send phase, without the one whole view
+// each phone gets at the first change after joining. With --patches the
+// phones take patches (patches.go); the run fails when an applying phone
+// does not end with the view a new connection is welcomed with. Boards:
+// --scenario qa --questions 500 asks the questions before the phones join
+// and the phones only upvote; --scenario words --vocabulary 100 sends 100
+// different words; --scenario queue raises and lowers hands.
 package main
 
 import (
