@@ -77,6 +77,8 @@ func (h *Hub) readLoop(ctx context.Context, c *Conn) error {
 			if m := h.m.cfg.Metrics; m != nil {
 				m.CommandTime.Observe(time.Since(start).Seconds())
 			}
+		case protocol.TypeResync:
+			h.answerResync(c, data, env.ID)
 		case protocol.TypeHello:
 			// A repeated hello changes nothing: the connection is set up.
 		case protocol.TypePing:
@@ -241,4 +243,29 @@ func (h *Hub) result(op, id string, res session.Result) []byte {
 	}
 	h.m.cfg.Metrics.command(op, "ok")
 	return frame(ackMsg{Type: protocol.TypeAck, ID: id, Activity: res.Activity, Entry: res.Entry, Hand: res.Hand})
+}
+
+// answerResync handles {"type": "resync", "activity": id}: the next tick
+// sends the whole view of the activity. It counts as a command: a client
+// asking again and again would cost a whole view each time.
+func (h *Hub) answerResync(c *Conn, data []byte, rawID string) {
+	var m struct {
+		Activity string `json:"activity"`
+	}
+	if json.Unmarshal(data, &m) != nil || m.Activity == "" {
+		h.answer(c, errFrame(echoID(rawID), session.CodeBadRequest, "A resync names its \"activity\"."))
+		return
+	}
+	if !h.allow(c) {
+		h.answer(c, errFrame(echoID(rawID), session.CodeRateLimited, "Too many resyncs: slow down."))
+		return
+	}
+	h.mu.RLock()
+	known := h.state.Activity(m.Activity) != nil && h.state.Visible(m.Activity, c.role)
+	h.mu.RUnlock()
+	if !known {
+		h.answer(c, errFrame(echoID(rawID), session.CodeNotFound, "There is no such activity on this connection."))
+		return
+	}
+	h.resync(c, m.Activity)
 }

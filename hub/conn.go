@@ -19,6 +19,16 @@ import (
 type push struct {
 	key   string
 	frame []byte
+
+	// For the pushes of a tick (enqueueViewLocked): the activity of an
+	// activity push, with its patch from the view at base, if there is
+	// one; the activities whose views a session push carries; and the
+	// offset of the state pushed.
+	activity string
+	patch    []byte
+	base     uint64
+	acts     []string
+	offset   uint64
 }
 
 // Conn is one websocket client of a hub: a read loop, a bounded set of
@@ -32,6 +42,7 @@ type Conn struct {
 	cancel      context.CancelFunc
 	role        session.Role
 	participant string
+	patches     bool // the client said "patches": true in its hello
 	// The read loop's own: made on the first command.
 	limiter  *rate.Limiter // commands
 	refusals *rate.Limiter // commands refused by limiter, before a flood close
@@ -56,7 +67,8 @@ type Conn struct {
 	expired    atomic.Bool  // the sweep closed the socket
 
 	mu      sync.Mutex
-	pushes  []push   // coalesced by key
+	pushes  []push // coalesced by key
+	held    []heldView
 	replies [][]byte // acks and errors, in order, bounded
 	closing *protocol.CloseReason
 	writing bool // the writer goroutine runs
@@ -90,7 +102,7 @@ func (c *Conn) enqueueLocked(key string, frame []byte) {
 			return
 		}
 	}
-	c.pushes = append(c.pushes, push{key, frame})
+	c.pushes = append(c.pushes, push{key: key, frame: frame})
 }
 
 // enqueueAll queues a tick's frames with one lock and at most one writer
@@ -101,7 +113,7 @@ func (c *Conn) enqueueAll(frames []push) {
 	}
 	c.mu.Lock()
 	for _, f := range frames {
-		c.enqueueLocked(f.key, f.frame)
+		c.enqueueViewLocked(f)
 	}
 	c.startLocked()
 	c.mu.Unlock()

@@ -36,15 +36,17 @@ type Hub struct {
 	broken error
 	// conns holds the connections by audience (liveAudience: facilitators
 	// and displays; attendeeAudience: phones), each with its own tick.
-	conns     [2]map[*Conn]struct{}
-	byPart    map[string][]*Conn
-	appliedCh chan struct{} // closed and replaced whenever events are applied
-	sinceSnap int           // events since the last snapshot was asked for
+	conns [2]map[*Conn]struct{}
+	// patchConns counts, per audience, the connections that take patches.
+	patchConns [2]int
+	byPart     map[string][]*Conn
+	appliedCh  chan struct{} // closed and replaced whenever events are applied
+	sinceSnap  int           // events since the last snapshot was asked for
 
 	// Owned by the push loop's goroutine (tick): no lock, no other reader.
 	//
-	// pushed is the encoded view last pushed per role and key.
-	pushed map[string][]byte
+	// pushed is the view last pushed per role and key (hub/patch.go).
+	pushed map[string]*pushedView
 	// tickConns is the connections a tick queues on, kept between ticks.
 	tickConns []*Conn
 	// presented is the activity attendees were last sent "you" for.
@@ -105,10 +107,13 @@ func (h *Hub) brokenErr() error {
 
 // Serve runs one client's connection until it ends. The caller has
 // checked its credentials; the hub sends the welcome.
-func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, role session.Role, participant string) error {
+//
+// patches says the client's hello asked for patches (PROTOCOL.md 1.1,
+// "Patches"); without it the client gets whole views only.
+func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, role session.Role, participant string, patches bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c := &Conn{ws: ws, h: h, ctx: ctx, cancel: cancel, role: role, participant: participant}
+	c := &Conn{ws: ws, h: h, ctx: ctx, cancel: cancel, role: role, participant: participant, patches: patches}
 	stop := c.startWriting()
 	defer stop()
 	if err := h.register(c); err != nil {
@@ -143,6 +148,9 @@ func (h *Hub) register(c *Conn) error {
 	}
 	aud := audienceOf(c.role)
 	h.conns[aud][c] = struct{}{}
+	if c.patches {
+		h.patchConns[aud]++
+	}
 	h.dirtyMu.Lock()
 	if h.fresh[aud] == nil {
 		h.fresh[aud] = map[*Conn]struct{}{}
@@ -164,6 +172,16 @@ func (h *Hub) register(c *Conn) error {
 		Now         string              `json:"now"`
 		View        session.SessionView `json:"view"`
 	}{"welcome", c.role, st.ID, c.participant, st.Offset, nowString(), st.View(c.role)}), 1)
+	if c.patches {
+		// The welcome holds every activity the role sees, at its offset.
+		c.mu.Lock()
+		for _, a := range st.Activities {
+			if st.Visible(a.ID, c.role) {
+				c.held = append(c.held, heldView{a.ID, st.Offset})
+			}
+		}
+		c.mu.Unlock()
+	}
 	// An attendee's own data goes only with the activity its phone shows.
 	if a := st.Activity(st.Presented); a != nil && c.role == session.Attendee {
 		c.enqueue("y"+a.ID, youFrame(a, c.participant))
@@ -177,6 +195,9 @@ var ErrTooManyConns = errors.New("hub: too many connections for one token")
 func (h *Hub) unregister(c *Conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if _, ok := h.conns[audienceOf(c.role)][c]; ok && c.patches {
+		h.patchConns[audienceOf(c.role)]--
+	}
 	delete(h.conns[audienceOf(c.role)], c)
 	h.dirtyMu.Lock()
 	delete(h.fresh[audienceOf(c.role)], c)

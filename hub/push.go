@@ -177,34 +177,64 @@ func (h *Hub) tick(attendees bool) {
 	// all are every view that changed in the state, for fresh connections.
 	var frames, all [2][]push // by role; a tick serves one or two roles
 	if h.pushed == nil {
-		h.pushed = map[string][]byte{}
+		h.pushed = map[string]*pushedView{}
 	}
+	// Patches are made only while some connection of the audience takes
+	// them.
+	patching := h.patchConns[aud] > 0
 	// add encodes a role's view and queues it for everyone if it differs
 	// from the one last pushed: a vote on a poll whose results attendees
 	// do not see changes nothing they see, and pushing it anyway would
 	// cost a write per phone per tick, a cost that grows with the room
-	// (docs/benchmarks.md).
-	add := func(i int, key string, view any, msg func(json.RawMessage) []byte) {
-		v := frame(view)
+	// (docs/benchmarks.md). An activity's push carries its patch from the
+	// last push when one can say the change.
+	add := func(i int, key, activity string, v []byte, acts []string, msg func(json.RawMessage) []byte) bool {
 		k := string(roles[i]) + "/" + key
-		last, ok := h.pushed[k]
-		changed := !ok || !bytes.Equal(last, v)
+		last := h.pushed[k]
+		changed := last == nil || !bytes.Equal(last.raw, v)
 		if !changed && len(fresh) == 0 {
-			return
+			return false
 		}
-		p := push{key, msg(v)}
+		p := push{key: key, frame: msg(v), activity: activity, acts: acts, offset: st.Offset}
 		if changed {
-			h.pushed[k] = v
+			next := &pushedView{raw: v, offset: st.Offset}
+			if patching && activity != "" {
+				if p.patch = makePatch(last, next, activity, st.Offset, now); p.patch != nil {
+					p.base = last.offset
+				}
+			}
+			h.pushed[k] = next
 			frames[i] = append(frames[i], p)
 		}
 		all[i] = append(all[i], p)
+		return changed
 	}
 	someFrames := false
 	for i, r := range roles {
 		if d.header {
-			add(i, "s", st.View(r), func(v json.RawMessage) []byte {
+			// Each activity is encoded apart, so that what the session push
+			// carries is remembered as pushed: the base of the next patch
+			// of each is this push, which every connection of the role got.
+			sv := st.View(r)
+			raws := make([]json.RawMessage, len(sv.Activities))
+			ids := make([]string, len(sv.Activities))
+			for j, av := range sv.Activities {
+				raws[j] = frame(av)
+				sv.Activities[j] = raws[j]
+				ids[j] = activityID(raws[j])
+			}
+			if add(i, "s", "", frame(sv), ids, func(v json.RawMessage) []byte {
 				return frame(sessionMsg{"session", st.Offset, now, v})
-			})
+			}) {
+				for j, id := range ids {
+					k := string(r) + "/a" + id
+					if last := h.pushed[k]; last != nil && bytes.Equal(last.raw, raws[j]) {
+						last.offset = st.Offset
+					} else {
+						h.pushed[k] = &pushedView{raw: raws[j], offset: st.Offset}
+					}
+				}
+			}
 		}
 		for id := range d.acts {
 			a := st.Activity(id)
@@ -216,7 +246,7 @@ func (h *Hub) tick(attendees bool) {
 				delete(h.pushed, string(r)+"/a"+id)
 				continue
 			}
-			add(i, "a"+id, a.View(r), func(v json.RawMessage) []byte {
+			add(i, "a"+id, id, frame(a.View(r)), nil, func(v json.RawMessage) []byte {
 				return frame(activityMsg{"activity", st.Offset, now, v})
 			})
 		}
@@ -246,7 +276,7 @@ func (h *Hub) tick(attendees bool) {
 		h.presented = st.Presented
 		if a := st.Activity(st.Presented); a != nil {
 			for p, list := range h.byPart {
-				yous = append(yous, you{append([]*Conn(nil), list...), push{"y" + a.ID, youFrame(a, p)}})
+				yous = append(yous, you{append([]*Conn(nil), list...), push{key: "y" + a.ID, frame: youFrame(a, p)}})
 			}
 		}
 	}
@@ -259,7 +289,7 @@ func (h *Hub) tick(attendees bool) {
 		if len(list) == 0 {
 			continue
 		}
-		yous = append(yous, you{append([]*Conn(nil), list...), push{"y" + k.activity, youFrame(a, k.participant)}})
+		yous = append(yous, you{append([]*Conn(nil), list...), push{key: "y" + k.activity, frame: youFrame(a, k.participant)}})
 	}
 	h.mu.RUnlock()
 

@@ -715,10 +715,10 @@ func TestMixedSessionViews(t *testing.T) {
 		Words   []WordView
 	}
 	scEqual(t, "cloud export", scInto[wordsView](t, r.view("export")), wordsView{Entries: 6, Words: []WordView{
-		{Text: "Water", Count: 2},
-		{Text: "Straße", Count: 2, Hidden: true},
-		{Text: "merde", Count: 1, Flagged: true},
-		{Text: "shit", Count: 1, Flagged: true, Pending: true},
+		{Key: "water", Text: "Water", Count: 2, First: 20},
+		{Key: "strasse", Text: "Straße", Count: 2, First: 23, Hidden: true},
+		{Key: "merde", Text: "merde", Count: 1, First: 22, Flagged: true},
+		{Key: "shit", Text: "shit", Count: 1, First: 24, Flagged: true, Pending: true},
 	}})
 
 	r.act = qa

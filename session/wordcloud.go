@@ -147,10 +147,15 @@ func wordApprove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	return Result{}, a.Cloud.senders(foldKey(text)), nil
 }
 
-// WordView is one word of a cloud.
+// WordView is one word of a cloud. Key names it in patches (PROTOCOL.md
+// 1.1, "Patches"): its normalized form, stable while the displayed Text
+// may change. First is the log offset of its first submission, the
+// tie-break of the order clients sort patched words into.
 type WordView struct {
+	Key     string `json:"key"`
 	Text    string `json:"text"`
 	Count   int    `json:"count"`
+	First   uint64 `json:"first"`
 	Hidden  bool   `json:"hidden,omitempty"`
 	Flagged bool   `json:"flagged,omitempty"`
 	Pending bool   `json:"pending,omitempty"`
@@ -202,7 +207,7 @@ func (c *Cloud) words(all bool, limit int) []WordView {
 	}
 	out := make([]WordView, len(list))
 	for i, x := range list {
-		out[i] = WordView{Text: x.w.display(), Count: x.w.Count}
+		out[i] = WordView{Key: x.key, Text: x.w.display(), Count: x.w.Count, First: x.w.First}
 		if all {
 			out[i].Hidden = c.Hidden[x.key]
 			out[i].Flagged = x.w.Flagged

@@ -44,8 +44,9 @@ func (s *Server) websocket(c echo.Context) error {
 		return nil
 	}
 	var hello struct {
-		Type  string `json:"type"`
-		Token string `json:"token"`
+		Type    string `json:"type"`
+		Token   string `json:"token"`
+		Patches bool   `json:"patches"` // pages opt in once they apply patches
 	}
 	refuse := func(r protocol.CloseReason, e hub.ErrorMsg) error {
 		e.Type = protocol.TypeError
@@ -96,7 +97,7 @@ func (s *Server) websocket(c echo.Context) error {
 		defer ws.CloseNow()
 		defer release()
 		ctx := context.Background()
-		err := h.Serve(ctx, ws, cred.Role, cred.Participant)
+		err := h.Serve(ctx, ws, cred.Role, cred.Participant, hello.Patches)
 		if err != nil && websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) {
 			s.log.Debug("websocket ended", "err", err)
 		}

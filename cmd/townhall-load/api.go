@@ -30,6 +30,8 @@ type inMsg struct {
 	Participant string          `json:"participant"`
 	Offset      uint64          `json:"offset"`
 	View        *sessionView    `json:"view"`
+
+	raw []byte // the welcome as received, for the byte count
 }
 
 type sessionView struct {
@@ -140,13 +142,13 @@ func wsURL(base string) string {
 
 // hello dials the websocket, says hello with token and waits for the
 // welcome. The returned message is the welcome.
-func hello(ctx context.Context, hc *http.Client, base, token string, readLimit int64) (*websocket.Conn, *inMsg, error) {
+func hello(ctx context.Context, hc *http.Client, base, token string, readLimit int64, patches bool) (*websocket.Conn, *inMsg, error) {
 	c, _, err := websocket.Dial(ctx, wsURL(base), &websocket.DialOptions{HTTPClient: hc})
 	if err != nil {
 		return nil, nil, &connErr{stage: "dial", err: err}
 	}
 	c.SetReadLimit(readLimit)
-	b, _ := json.Marshal(map[string]any{"type": "hello", "token": token, "since": 0})
+	b, _ := json.Marshal(map[string]any{"type": "hello", "token": token, "since": 0, "patches": patches})
 	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
 		c.CloseNow()
 		return nil, nil, &connErr{stage: "hello", err: err}
@@ -164,6 +166,7 @@ func hello(ctx context.Context, hc *http.Client, base, token string, readLimit i
 		}
 		switch m.Type {
 		case "welcome":
+			m.raw = data
 			return c, &m, nil
 		case "error":
 			c.CloseNow()

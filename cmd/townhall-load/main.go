@@ -34,6 +34,16 @@
 // questions and their upvotes; for the queue, the hands still raised.
 // Lost is what was acked but is missing, doubled what is there more often
 // than acked; the exit status is 1 when either is not zero.
+//
+// Bytes per phone per second count every frame's payload each connected
+// phone received while commands were sent (mean and p95 over phones), and
+// again from a few seconds into the send phase, without the one whole view
+// each phone gets at the first change after joining. With --patches the
+// phones take patches (patches.go); the run fails when an applying phone
+// does not end with the view a new connection is welcomed with. Boards:
+// --scenario qa --questions 500 asks the questions before the phones join
+// and the phones only upvote; --scenario words --vocabulary 100 sends 100
+// different words; --scenario queue raises and lowers hands.
 package main
 
 import (
@@ -81,6 +91,10 @@ type config struct {
 	jsonOut           bool
 	ackTrace          string
 	quiet             bool
+	patches           bool
+	applyPhones       int
+	questions         int
+	vocabulary        int
 }
 
 type urlList []string
@@ -126,6 +140,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the summary as JSON on stdout")
 	fs.StringVar(&cfg.ackTrace, "ack-trace", "", "write every ack to this CSV file (due_ms,ack_ms,resent), to see when the slow ones happened")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "no progress line on stderr")
+	fs.BoolVar(&cfg.patches, "patches", false, "phones say \"patches\": true, follow the patches by their base and resync on a miss; the first --apply-phones apply them and must hold a new connection's view at the end")
+	fs.IntVar(&cfg.applyPhones, "apply-phones", 20, "with --patches: how many phones apply every patch (the rest only follow offsets)")
+	fs.IntVar(&cfg.questions, "questions", 0, "qa scenario: questions asked before the phones join, by attendees of their own; the phones then only upvote")
+	fs.IntVar(&cfg.vocabulary, "vocabulary", 30, "words scenario: how many different words the phones send")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -148,6 +166,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("--votes, --duration and --timeout must be positive")
 	case cfg.reconnectFraction < 0 || cfg.reconnectFraction > 1:
 		return nil, errors.New("--reconnect-fraction must be between 0 and 1")
+	case cfg.questions < 0, cfg.applyPhones < 0, cfg.vocabulary < 1:
+		return nil, errors.New("--questions, --apply-phones and --vocabulary must not be negative (--vocabulary at least 1)")
 	case cfg.senders < 1, cfg.options < 2, cfg.maxEntries < 1:
 		return nil, errors.New("--senders, --options (at least 2) and --max-entries must be positive")
 	case cfg.sessionCode != "" && cfg.facilitatorKey == "":
@@ -305,7 +325,8 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 
 	r.phones = make([]*phone, cfg.phones)
 	for i := range r.phones {
-		r.phones[i] = &phone{idx: i, base: cfg.urls[i%len(cfg.urls)], r: r, pending: map[string]*command{}}
+		r.phones[i] = &phone{idx: i, base: cfg.urls[i%len(cfg.urls)], r: r, pending: map[string]*command{},
+			applies: cfg.patches && i < cfg.applyPhones}
 	}
 	pctx, pcancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -313,7 +334,9 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 	r.ramp(ctx, pctx, &wg)
 	rampTime := time.Since(rampStart)
 
+	bytes0 := r.phoneBytes()
 	sendTime := r.drive(ctx)
+	bytes1 := r.phoneBytes()
 
 	// Let the display catch up with the last acks (it is pushed on a tick).
 	if displayOn {
@@ -324,6 +347,12 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 			}
 			sleepCtx(ctx, 20*time.Millisecond)
 		}
+	}
+
+	var patches *PatchCheck
+	if cfg.patches {
+		pc := r.checkPatches(ctx)
+		patches = &pc
 	}
 
 	var check ExportCheck
@@ -357,6 +386,26 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 	<-progressDone
 
 	rep := r.report(rampTime, sendTime, displayOn, check)
+	var live0, live1 []int64
+	for i := range r.phones {
+		if bytes0[i] > 0 { // connected when sending began
+			live0, live1 = append(live0, bytes0[i]), append(live1, bytes1[i])
+		}
+	}
+	rep.BytesPerPhone = bytesPerSecond(live0, live1, sendTime)
+	if r.warmBytes != nil {
+		var warm, end []int64
+		for i := range r.phones {
+			if bytes0[i] > 0 {
+				warm, end = append(warm, r.warmBytes[i]), append(end, bytes1[i])
+			}
+		}
+		rep.BytesPerPhoneSteady = bytesPerSecond(warm, end, sendTime-r.warmAt)
+	}
+	rep.Patches = patches
+	if patches != nil && patches.Error != "" {
+		rep.OK = false
+	}
 	if r.trace != nil {
 		if err := writeFile(cfg.ackTrace, r.trace.write); err != nil {
 			return rep, fmt.Errorf("--ack-trace: %w", err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/townhall/townhall/hub/patch"
 )
 
 // phone is one simulated attendee. Its only goroutine is run: join, then
@@ -36,7 +38,15 @@ type phone struct {
 	dropping atomic.Bool // the socket was closed on purpose: reconnect
 	gone     atomic.Bool // the server asked to reconnect
 
-	hdr [64]byte // the start of each message, to skip pushes unparsed
+	hdr [96]byte // the start of each message, to skip pushes unparsed
+
+	bytes atomic.Int64 // every message received, counted in bytes
+
+	// --patches (patches.go): the offset of the activity's view the phone
+	// holds, and for an applying phone the view itself. Under mu.
+	applies bool
+	held    uint64
+	view    *patch.View
 }
 
 // bufPool holds the buffers that whole messages (acks, errors) are read into.
@@ -146,9 +156,13 @@ func (p *phone) connect(ctx context.Context) error {
 		}
 		p.token = tok
 	}
-	c, _, err := hello(cctx, r.wsHTTP, p.base, p.token, phoneReadLimit)
+	c, w, err := hello(cctx, r.wsHTTP, p.base, p.token, phoneReadLimit, r.cfg.patches)
 	if err != nil {
 		return err
+	}
+	p.bytes.Add(int64(len(w.raw)))
+	if r.cfg.patches {
+		p.welcomed(w)
 	}
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
@@ -222,12 +236,16 @@ func (p *phone) readLoop() error {
 		}
 		complete := n < len(p.hdr)
 		typ, found := msgType(p.hdr[:n])
-		if found && isPush(typ) {
+		view := p.r.cfg.patches && found && isView(typ)
+		if found && isPush(typ) && !(view && p.applies) && (!view || p.follow(typ, p.hdr[:n])) {
 			if !complete {
-				if _, err := io.Copy(io.Discard, rd); err != nil {
+				m, err := io.Copy(io.Discard, rd)
+				p.bytes.Add(m)
+				if err != nil {
 					return err
 				}
 			}
+			p.bytes.Add(int64(n))
 			p.r.pushes.Add(1)
 			continue
 		}
@@ -239,6 +257,17 @@ func (p *phone) readLoop() error {
 				bufPool.Put(buf)
 				return err
 			}
+		}
+		p.bytes.Add(int64(buf.Len()))
+		if view {
+			if p.applies {
+				p.applyMsg(buf.Bytes())
+			} else {
+				p.follow(typ, buf.Bytes())
+			}
+			p.r.pushes.Add(1)
+			bufPool.Put(buf)
+			continue
 		}
 		stop := p.handle(buf.Bytes())
 		bufPool.Put(buf)
@@ -335,7 +364,16 @@ func msgType(b []byte) ([]byte, bool) {
 
 func isPush(typ []byte) bool {
 	switch string(typ) {
-	case "activity", "session", "you", "welcome":
+	case "activity", "session", "you", "welcome", "patch":
+		return true
+	}
+	return false
+}
+
+// isView says whether a message carries the activity's view or a patch.
+func isView(typ []byte) bool {
+	switch string(typ) {
+	case "activity", "session", "patch":
 		return true
 	}
 	return false

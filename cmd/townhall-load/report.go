@@ -46,6 +46,13 @@ type Report struct {
 	// that had no next welcome (the phone gave up, or the run ended first).
 	ReconnectGap        Summary `json:"reconnectGap"`
 	ReconnectGapUnended int64   `json:"reconnectGapUnended"`
+	// BytesPerPhone is what each connected phone received per second
+	// while commands were sent (every frame's payload, pushes and acks).
+	BytesPerPhone BytesSummary `json:"bytesPerPhonePerSecond"`
+	// BytesPerPhoneSteady leaves out the first seconds of the send phase
+	// (runner.warmBytes); only with --duration.
+	BytesPerPhoneSteady BytesSummary `json:"bytesPerPhonePerSecondSteady"`
+	Patches             *PatchCheck  `json:"patches,omitempty"`
 }
 
 func (r *runner) report(ramp, send time.Duration, displayOn bool, check ExportCheck) *Report {
@@ -125,6 +132,18 @@ func (rep *Report) write(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "pushes received: %d by phones, %d by the display\n", rep.PhonePushes, rep.DisplayPushes)
+	b := rep.BytesPerPhone
+	fmt.Fprintf(w, "bytes per phone per second: mean %.0f, p50 %.0f, p95 %.0f, max %.0f\n", b.Mean, b.P50, b.P95, b.Max)
+	if b := rep.BytesPerPhoneSteady; b.Mean > 0 {
+		fmt.Fprintf(w, "  after the first seconds: mean %.0f, p50 %.0f, p95 %.0f, max %.0f\n", b.Mean, b.P50, b.P95, b.Max)
+	}
+	if pc := rep.Patches; pc != nil {
+		fmt.Fprintf(w, "patches: %d patches, %d whole views, %d on a missed base; %d/%d applying phones converged\n",
+			pc.Patches, pc.Wholes, pc.Misses, pc.Converged, pc.Applying)
+		if pc.Error != "" {
+			fmt.Fprintf(w, "  patches NOT CONVERGED: %s\n", pc.Error)
+		}
+	}
 	if len(rep.Errors) == 0 {
 		fmt.Fprintln(w, "errors: none")
 	} else {

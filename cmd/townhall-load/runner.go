@@ -31,9 +31,16 @@ type runner struct {
 	reconnects, serverReconnects, disconnects, drops atomic.Int64
 	sent, resent, acked, failed, pending, dupAcks    atomic.Int64
 	pushes, displayPushes                            atomic.Int64
-	ackLat, resentAckLat, connectLat                 recorder
-	errors                                           errorCounts
-	trace                                            *ackTrace // nil without --ack-trace
+	patchesIn, wholesIn, patchMisses                 atomic.Int64 // --patches
+	// warmBytes is each phone's byte count once the send phase has run a
+	// while (warmAt into it): bytes per second are counted from there, so
+	// that the whole view a phone gets at the first change after it
+	// joined (a join's cost, not the board's) is left out.
+	warmBytes                        []int64
+	warmAt                           time.Duration
+	ackLat, resentAckLat, connectLat recorder
+	errors                           errorCounts
+	trace                            *ackTrace // nil without --ack-trace
 
 	// reconnectGap holds, for every connection that ended while the run
 	// went on, the time until the phone's next welcome; gapUnended counts
@@ -104,7 +111,7 @@ func (r *runner) setup(ctx context.Context) error {
 		}
 		r.sessionID, r.code, r.facKey, r.displayKey = s.ID, s.Code, s.FacilitatorKey, s.DisplayKey
 	}
-	c, welcome, err := hello(ctx, r.wsHTTP, cfg.urls[0], r.facKey, 64<<20)
+	c, welcome, err := hello(ctx, r.wsHTTP, cfg.urls[0], r.facKey, 64<<20, false)
 	if err != nil {
 		return fmt.Errorf("facilitator: %w", err)
 	}
@@ -147,6 +154,16 @@ func (r *runner) setup(ctx context.Context) error {
 			return err
 		}
 	}
+	if qa, ok := r.sc.(*qaScenario); ok && cfg.questions > 0 {
+		if err := r.seedQuestions(ctx, qa, cfg.questions); err != nil {
+			return err
+		}
+		if cfg.questions > qaBoardShown {
+			// A display sees the top of the board only: its count would
+			// not follow the upvotes. The facilitator sees every entry.
+			r.displayKey = r.facKey
+		}
+	}
 	c.Close(1000, "setup done")
 	return nil
 }
@@ -154,7 +171,7 @@ func (r *runner) setup(ctx context.Context) error {
 // watchDisplay reads the display socket and feeds each version of the
 // activity to the scenario, until ctx ends.
 func (r *runner) watchDisplay(ctx context.Context, ready chan<- error) {
-	c, welcome, err := hello(ctx, r.wsHTTP, r.cfg.displayURL, r.displayKey, 256<<20)
+	c, welcome, err := hello(ctx, r.wsHTTP, r.cfg.displayURL, r.displayKey, 256<<20, false)
 	ready <- err
 	if err != nil {
 		return
@@ -314,6 +331,9 @@ func (r *runner) drive(ctx context.Context) (sendTime time.Duration) {
 			r.pending.Add(1)
 			work <- c
 		}
+		if r.warmBytes == nil && cfg.count == 0 && elapsed >= min(3*time.Second, cfg.duration/4) {
+			r.warmBytes, r.warmAt = r.phoneBytes(), elapsed
+		}
 		half := (cfg.count > 0 && seq >= int64(cfg.count)/2) || (cfg.count == 0 && elapsed >= cfg.duration/2)
 		if !dropped && half {
 			// The next phones in turn drop right after their next command.
@@ -361,4 +381,64 @@ func (r *runner) progress(stop <-chan struct{}, done chan<- struct{}) {
 			r.sent.Load(), a, a-lastAcked, r.pending.Load(), r.errors.total(), r.drops.Load(), r.reconnects.Load())
 		lastAcked = a
 	}
+}
+
+// qaBoardShown is how many entries attendees and displays are sent.
+const qaBoardShown = 200
+
+// seedQuestions asks n questions through attendees of their own (each may
+// ask 20), several at a time, before the phones join.
+func (r *runner) seedQuestions(ctx context.Context, s *qaScenario, n int) error {
+	const perAsker = 20
+	askers := (n + perAsker - 1) / perAsker
+	var mu sync.Mutex
+	var entries []string
+	var firstErr error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for a := range askers {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := func() error {
+				cl := r.clients[r.cfg.urls[0]]
+				tok, err := cl.join(ctx, r.code, "asker-"+itoa(a))
+				if err != nil {
+					return err
+				}
+				c, _, err := hello(ctx, r.wsHTTP, cl.base, tok, phoneReadLimit, false)
+				if err != nil {
+					return err
+				}
+				defer c.CloseNow()
+				f := &facilitator{conn: c}
+				for q := a * perAsker; q < min(n, (a+1)*perAsker); q++ {
+					ack, err := f.cmd(ctx, "qa.ask", map[string]any{"activity": r.activityID,
+						"text": "Seeded question " + itoa(q) + ": what about the plan for the river bank?"})
+					if err != nil {
+						return err
+					}
+					mu.Lock()
+					entries = append(entries, ack.Entry)
+					mu.Unlock()
+				}
+				return nil
+			}()
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("seeding questions: %w", err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	s.seed(entries)
+	return nil
 }

@@ -62,9 +62,14 @@ func newScenario(name string, phones int, cfg *config) (scenario, error) {
 	case "vote":
 		return &voteScenario{options: cfg.options, voted: make([]bool, phones), last: make([]int64, phones), choice: make([]int, phones)}, nil
 	case "words":
-		return &wordsScenario{maxEntries: cfg.maxEntries, used: make([]int, phones), counts: map[string]int{}}, nil
+		vocab := append([]string(nil), wordList...)
+		for i := len(vocab); i < cfg.vocabulary; i++ {
+			vocab = append(vocab, "word"+strconv.Itoa(i))
+		}
+		return &wordsScenario{maxEntries: cfg.maxEntries, used: make([]int, phones), counts: map[string]int{}, vocab: vocab[:cfg.vocabulary]}, nil
 	case "qa":
-		return &qaScenario{asked: make([]bool, phones), upvoted: make([]map[string]bool, phones), votes: map[string]int{}, owner: map[string]int{}}, nil
+		return &qaScenario{asked: make([]bool, phones), upvoted: make([]map[string]bool, phones), votes: map[string]int{}, owner: map[string]int{},
+			noAsk: cfg.questions > 0}, nil
 	case "queue":
 		return &queueScenario{raised: make([]bool, phones), last: make([]int64, phones), hand: make([]string, phones),
 			sentAt: map[string]time.Duration{}, seen: map[string][]time.Duration{}, visible: map[string]bool{}}, nil
@@ -250,6 +255,7 @@ type wordsScenario struct {
 	mu         sync.Mutex
 	used       []int          // words scheduled per phone
 	counts     map[string]int // acked words
+	vocab      []string       // the words phones send
 }
 
 func (s *wordsScenario) activity() map[string]any {
@@ -264,7 +270,7 @@ func (s *wordsScenario) next(i int, rng *rand.Rand, c *command) bool {
 	}
 	s.used[i]++
 	c.op = "word.submit"
-	c.text = wordList[rng.IntN(len(wordList))]
+	c.text = s.vocab[rng.IntN(len(s.vocab))]
 	return true
 }
 
@@ -337,6 +343,22 @@ type qaScenario struct {
 	entries []string       // acked questions
 	votes   map[string]int // acked upvotes per entry
 	owner   map[string]int
+	// With --questions the board is asked before the phones join; they
+	// only upvote, and the display's count leaves the seeded ones out.
+	noAsk  bool
+	seeded int
+}
+
+// seed adds the questions asked before the run.
+func (s *qaScenario) seed(entries []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range entries {
+		s.entries = append(s.entries, e)
+		s.votes[e] += 0
+		s.owner[e] = -1
+	}
+	s.seeded += len(entries)
 }
 
 func (s *qaScenario) activity() map[string]any {
@@ -348,7 +370,7 @@ func (s *qaScenario) activity() map[string]any {
 func (s *qaScenario) next(i int, rng *rand.Rand, c *command) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.asked[i] && (len(s.entries) < 5 || rng.IntN(5) == 0) {
+	if !s.noAsk && !s.asked[i] && (len(s.entries) < 5 || rng.IntN(5) == 0) {
 		s.asked[i] = true
 		c.op = "qa.ask"
 		c.text = "Question " + strconv.Itoa(i) + " from the load test"
@@ -408,6 +430,9 @@ func (s *qaScenario) observe(raw json.RawMessage, now time.Duration) {
 	for _, e := range v.Entries {
 		n += e.Votes
 	}
+	s.mu.Lock()
+	n -= s.seeded
+	s.mu.Unlock()
 	s.counterTrack.observe(n, now)
 }
 
