@@ -213,7 +213,7 @@ func TestConsoleOfflineNoStaleClicks(t *testing.T) {
 	must(t, host.WaitJS(deadLinkPatience, "the console offline again", consoleOffline, consoleState))
 	proxy.setMode(forward)
 	cardError := textOf(card + " .card-error")
-	must(t, host.WaitJS(deadLinkPatience, "the refusal beside the queue", fmt.Sprintf(`%s === %s`, cardError, JS(hostT.T("en", "error.conflict", "reason", "Cy has the floor now: nothing was changed."))), cardError))
+	must(t, host.WaitJS(deadLinkPatience, "the refusal beside the queue", fmt.Sprintf(`%s === %s`, cardError, JS(hostT.T("en", "reason.floor_taken", "name", "Cy"))), cardError))
 	must(t, host.WaitJS(Patience, "Cy on the floor", speaker+` === "Cy"`, speaker))
 	if got := turns(t, srv, created, queue); strings.Join(got, ",") != "Ada,Bob,Cy" {
 		t.Fatalf("the floor went to %v; want Ada, Bob, Cy: the stale click must not end Cy's turn", got)
