@@ -141,3 +141,54 @@ func TestMistypedCodeThenKeyLink(t *testing.T) {
 	must(t, phone.WaitJS(Patience, "the phone in the session", fmt.Sprintf(`localStorage.getItem(%s) !== null && document.querySelector("#main h1") !== null && document.querySelector("#main h1").textContent !== %s && !document.querySelector("#main > .loading")`,
 		JS("townhall.token."+c.Code), JS(tb.T("en", "join.limited_title"))), joinScreen))
 }
+
+// TestRefusalInFrench: a refusal with a reason (the session's cap on
+// activities) is said on a French console from its own table, with the
+// number, and without the server's English sentence.
+func TestRefusalInFrench(t *testing.T) {
+	requireBrowser(t)
+	t.Parallel()
+	hostT := tables(t, "host")
+	srv := startServerArgs(t, "--max-activities", "2")
+	host := newTab(t, "host", 1280, 900)
+	_, err := CreateSession(host, srv.URL(), "Cap")
+	must(t, err)
+	must(t, host.Do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("lang-select"); s.value = "fr"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)))
+	for _, title := range []string{"Un", "Deux"} {
+		_, err := AddPoll(host, title, []string{"Oui", "Non"})
+		must(t, err)
+	}
+	must(t, chooseKind(host, "poll"))
+	must(t, host.Do(
+		chromedp.SetValue(chromedp.ID("poll-title"), "Trois"),
+		chromedp.SetValue(chromedp.CSS("#poll-options > li:nth-child(1) input"), "Oui"),
+		chromedp.SetValue(chromedp.CSS("#poll-options > li:nth-child(2) input"), "Non"),
+		chromedp.Click(chromedp.CSS(`#form-poll button[type=submit]`)),
+	))
+	want := hostT.T("fr", "reason.activities", "max", 2)
+	must(t, host.WaitJS(Patience, "the French refusal", fmt.Sprintf(`%s === %s`, consoleErrors, JS(want)), consoleErrors))
+}
+
+// TestConsoleFocusBackOnline: the control that had the keyboard focus when
+// the console went offline has it again once the console is back.
+func TestConsoleFocusBackOnline(t *testing.T) {
+	requireBrowser(t)
+	t.Parallel()
+	srv := startServer(t)
+	proxy := startProxy(t, srv.Addr)
+	host := newTab(t, "host", 1280, 900)
+	_, err := CreateSession(host, proxy.URL(), "Focus")
+	must(t, err)
+	poll, err := AddPoll(host, "Lunch?", []string{"Yes", "No"})
+	must(t, err)
+	_, err = Eval[chromedp.Void](host, fmt.Sprintf(`(() => { const b = document.querySelector(%s); b.dataset.trial = "focus"; b.focus(); })()`, JS(Card(poll)+" button")))
+	must(t, err)
+	focused := `JSON.stringify({tag: document.activeElement.tagName, id: document.activeElement.id, text: document.activeElement.textContent.slice(0, 60), trial: document.activeElement.dataset.trial || ""})`
+	must(t, host.WaitJS(Patience, "the card's button focused", `document.activeElement.dataset.trial === "focus"`, focused))
+
+	proxy.setMode(refuse)
+	must(t, host.WaitJS(Patience, "the console offline", consoleOffline, consoleState))
+	proxy.setMode(forward)
+	must(t, host.WaitJS(deadLinkPatience, "the console online", `document.getElementById("status").dataset.status === "online" && !document.getElementById("controls").disabled`, consoleState))
+	must(t, host.WaitJS(Patience, "the focus back on the card's button", `document.activeElement.dataset.trial === "focus"`, focused))
+}
