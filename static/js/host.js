@@ -381,7 +381,13 @@ function setControls(on) {
   const controls = $("controls");
   const banner = $("offline-banner");
   const a = document.activeElement;
-  if (!on && !controls.disabled && a && controls.contains(a)) S.lostFocus = a;
+  if (!on && !controls.disabled && a && controls.contains(a)) {
+    S.lostFocus = a;
+    // Where it was, to find its twin if a redraw replaces it.
+    const card = a.closest("#activities > article[data-key]");
+    const row = a.closest("li[data-key]");
+    S.lostWhere = { card: card ? card.dataset.key : "", row: row ? row.dataset.key : "" };
+  }
   controls.disabled = !on;
   document.body.classList.toggle("is-offline", !on);
   const info = S.statusInfo || {};
@@ -404,12 +410,31 @@ function setControls(on) {
 }
 
 function restoreLostFocus() {
-  const back = S.lostFocus;
-  if (!back || S.status !== "online") return;
+  const lost = S.lostFocus;
+  if (!lost || S.status !== "online") return;
   S.lostFocus = null;
   const now = document.activeElement;
-  const parked = !now || now === document.body || now === $("offline-banner") || now === $("main") || now === $("session-heading");
-  if (parked && back.isConnected && !back.disabled && !back.closest("[hidden]")) back.focus();
+  // Where the focus was parked meanwhile: the banner, nowhere, or a heading
+  // that a redraw fell back to.
+  const parked = !now || now === document.body || now === $("offline-banner") || now === $("main") ||
+    now === $("session-heading") || (now.matches("h3") && $("activities").contains(now));
+  if (!parked) return;
+  const back = usable(lost) ? lost : sameControl(lost);
+  if (back) back.focus();
+}
+
+// sameControl finds, after a redraw replaced it, the control that plays the
+// part el played: in the same card (and row), with the same action or text.
+function sameControl(el) {
+  const where = S.lostWhere || {};
+  if (!where.card) return null;
+  const root = Array.from($("activities").children).find((a) => a.dataset.key === where.card);
+  if (!root) return null;
+  const scope = where.row ? Array.from(root.querySelectorAll("li[data-key]")).find((li) => li.dataset.key === where.row) : root;
+  if (!scope) return null;
+  const same = Array.from(scope.querySelectorAll(el.tagName)).filter(usable);
+  return same.find((x) => el.dataset.action && x.dataset.action === el.dataset.action) ||
+    same.find((x) => x.textContent === el.textContent) || null;
 }
 
 function onWelcome(msg) {
