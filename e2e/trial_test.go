@@ -192,3 +192,37 @@ func TestConsoleFocusBackOnline(t *testing.T) {
 	must(t, host.WaitJS(deadLinkPatience, "the console online", `document.getElementById("status").dataset.status === "online" && !document.getElementById("controls").disabled`, consoleState))
 	must(t, host.WaitJS(Patience, "the focus back on the card's button", `document.activeElement.dataset.trial === "focus"`, focused))
 }
+
+// TestPhoneRefusalInSpanish: a phone in Spanish that reaches its cap of
+// questions is told so from its own table, with the number.
+func TestPhoneRefusalInSpanish(t *testing.T) {
+	requireBrowser(t)
+	t.Parallel()
+	att := tables(t, "attendee")
+	srv := startServerArgs(t, "--max-qa-per-participant", "2")
+	host := newTab(t, "host", 1280, 900)
+	c, err := CreateSession(host, srv.URL(), "Preguntas")
+	must(t, err)
+	qa, err := AddQA(host, "Preguntas")
+	must(t, err)
+	must(t, PresentAndOpen(host, qa))
+
+	phone := newTab(t, "phone", PhoneWidth, PhoneHeight)
+	must(t, phone.Do(chromedp.Navigate(srv.URL()+"/"), chromedp.WaitVisible(chromedp.ID("code"))))
+	_, err = Eval[chromedp.Void](phone, `localStorage.setItem("townhall.lang", "es")`)
+	must(t, err)
+	must(t, phone.Do(chromedp.Navigate(c.Links.Join)))
+	must(t, phone.WaitJS(Patience, "the question form", `document.getElementById("question") !== null && document.documentElement.lang === "es"`, `document.getElementById("main").innerText.slice(0, 300)`))
+	alert := textOf("#alert")
+	for i, q := range []string{"¿Primera?", "¿Segunda?", "¿Tercera?"} {
+		must(t, phone.Do(
+			chromedp.SetValue(chromedp.ID("question"), q),
+			chromedp.Click(chromedp.CSS(`#main form.ask button[type=submit]`)),
+		))
+		if i < 2 {
+			must(t, phone.WaitJS(Patience, "the question received", `document.getElementById("question").value === "" && !document.querySelector("#main form.ask button[type=submit]").classList.contains("busy")`, alert))
+		}
+	}
+	want := att.T("es", "reason.qa_per_participant", "max", 2)
+	must(t, phone.WaitJS(Patience, "the Spanish refusal", fmt.Sprintf(`%s === %s`, alert, JS(want)), alert))
+}
