@@ -213,7 +213,7 @@ func TestConsoleOfflineNoStaleClicks(t *testing.T) {
 	must(t, host.WaitJS(deadLinkPatience, "the console offline again", consoleOffline, consoleState))
 	proxy.setMode(forward)
 	cardError := textOf(card + " .card-error")
-	must(t, host.WaitJS(deadLinkPatience, "the refusal beside the queue", fmt.Sprintf(`%s === %s`, cardError, JS(hostT.T("en", "error.conflict", "reason", "Cy has the floor now: nothing was changed."))), cardError))
+	must(t, host.WaitJS(deadLinkPatience, "the refusal beside the queue", fmt.Sprintf(`%s === %s`, cardError, JS(hostT.T("en", "reason.floor_taken", "name", "Cy"))), cardError))
 	must(t, host.WaitJS(Patience, "Cy on the floor", speaker+` === "Cy"`, speaker))
 	if got := turns(t, srv, created, queue); strings.Join(got, ",") != "Ada,Bob,Cy" {
 		t.Fatalf("the floor went to %v; want Ada, Bob, Cy: the stale click must not end Cy's turn", got)
@@ -475,8 +475,9 @@ func TestOfflineAccessibility(t *testing.T) {
 
 // TestDeletedSession: the facilitator deletes a session while its console,
 // display and a phone are connected. Each page is told not_found and close
-// 1008 and says the session is gone; none of them reconnects, and the phone
-// keeps its token and offers to join again rather than joining by itself.
+// 1008 and says the session was deleted; none of them reconnects, and the
+// phone forgets its token and offers no "Join again": there is nothing left
+// to join.
 func TestDeletedSession(t *testing.T) {
 	requireBrowser(t)
 	t.Parallel()
@@ -496,8 +497,9 @@ func TestDeletedSession(t *testing.T) {
 	phone := newTab(t, "attendee", PhoneWidth, PhoneHeight)
 	must(t, JoinFromLanding(phone, srv.URL(), created.Code))
 	key := "townhall.token." + created.Code
-	token, err := Eval[string](phone, fmt.Sprintf(`localStorage.getItem(%s)`, JS(key)))
-	must(t, err)
+	if token, err := Eval[string](phone, fmt.Sprintf(`localStorage.getItem(%s) || ""`, JS(key))); err != nil || token == "" {
+		t.Fatalf("the phone stored no token (%v)", err)
+	}
 	// Another phone is offline when the session is deleted, and learns it
 	// when its link returns.
 	proxy := startProxy(t, srv.Addr)
@@ -520,12 +522,14 @@ func TestDeletedSession(t *testing.T) {
 
 	must(t, host.WaitJS(Patience, "the console's notice", fmt.Sprintf(`!document.getElementById("fatal").hidden && %s === %s`, textOf("#fatal-text"), JS(hostT.T("en", "fatal.notFound"))), textOf("#fatal-text")))
 	must(t, display.WaitJS(Patience, "the display's notice", fmt.Sprintf(`document.body.innerText.includes(%s)`, JS(show.T("en", "error.notFound"))), `document.body.innerText.slice(0, 300)`))
-	must(t, phone.WaitJS(Patience, "the phone's notice", fmt.Sprintf(`%s === %s && [...document.querySelectorAll("#main button")].some(b => b.textContent === %s)`, textOf("#main h1"), JS(att.T("en", "invalid.title")), JS(att.T("en", "invalid.join"))), `document.getElementById("main").innerText`))
-	if got, err := Eval[string](phone, fmt.Sprintf(`localStorage.getItem(%s)`, JS(key))); err != nil || got != token {
-		t.Errorf("the phone dropped its token (%v)", err)
+	// Nothing is left to join: the phone says who deleted it, offers no
+	// "Join again" and forgets the token.
+	must(t, phone.WaitJS(Patience, "the phone's notice", fmt.Sprintf(`%s === %s && document.querySelectorAll("#main button").length === 0`, textOf("#main h1"), JS(att.T("en", "deleted.title"))), `document.getElementById("main").innerText`))
+	if got, err := Eval[string](phone, fmt.Sprintf(`localStorage.getItem(%s) || ""`, JS(key))); err != nil || got != "" {
+		t.Errorf("the phone kept the deleted session's token %q (%v)", got, err)
 	}
 	proxy.setMode(forward)
-	must(t, away.WaitJS(deadLinkPatience, "the away phone's notice, without the reconnecting banner", fmt.Sprintf(`%s === %s && %s === ""`, textOf("#main h1"), JS(att.T("en", "invalid.title")), textOf("#net")), `[document.getElementById("net").textContent, document.getElementById("main").innerText]`))
+	must(t, away.WaitJS(deadLinkPatience, "the away phone's notice, without the reconnecting banner", fmt.Sprintf(`%s === %s && %s === ""`, textOf("#main h1"), JS(att.T("en", "deleted.title")), textOf("#net")), `[document.getElementById("net").textContent, document.getElementById("main").innerText]`))
 	// A stopped page says nothing about reconnecting.
 	for _, c := range []struct {
 		tab  *Tab

@@ -14,7 +14,7 @@ const announceEl = $("announce");
 const code = decodeURIComponent((location.pathname.match(/\/j\/([^/]+)/) || ["", ""])[1]).replace(/\D/g, "");
 // The join key of a scanned or followed link (/j/<code>#<key>): a join that
 // carries it is never held back by someone guessing codes on the same Wi-Fi.
-const joinKey = location.hash.slice(1);
+let joinKey = location.hash.slice(1);
 const TOKEN_KEY = "townhall.token." + code;
 const NAME_KEY = "townhall.name";
 const GROUP_KEY = "townhall.constituency";
@@ -76,44 +76,28 @@ function codePoints(s) {
   return Array.from(s).length;
 }
 
-// Codes whose server message says what exactly was refused (which cap,
-// which field): the phone shows that reason, after a translated lead-in.
+// A refusal is said from this page's table: by its reason (which cap) when
+// the server gave one, else by its code. The server's message is English:
+// only an English page shows it, and only for a code whose generic text
+// says less.
 const DETAILED = new Set([CODE.LIMIT_REACHED, CODE.BAD_REQUEST, CODE.FORBIDDEN, CODE.INVALID_CHOICE, CODE.CONFLICT, CODE.TOO_LARGE]);
 
 function errText(err) {
-  const code = err && err.code;
-  const message = err && typeof err.message === "string" ? err.message.trim() : "";
-  if (DETAILED.has(code) && message) return t("err.reason", { reason: message });
-  switch (code) {
-    case "bad_request":
-      return t("err.bad_request");
-    case "unauthorized":
-      return t("err.unauthorized");
-    case "forbidden":
-      return t("err.forbidden");
-    case "not_found":
-      return t("err.not_found");
-    case "rate_limited":
-      return t("err.rate_limited");
-    case "too_large":
-      return t("err.too_large");
-    case "activity_closed":
-      return t("err.activity_closed");
-    case "invalid_choice":
-      return t("err.invalid_choice");
-    case "session_ended":
-      return t("err.session_ended");
-    case CODE.UNAVAILABLE:
-      return t("err.unavailable");
-    case CODE.LIMIT_REACHED:
-      return t("err.limit_reached");
-    case CODE.CONFLICT:
-      return t("err.conflict");
-    case CODE.OFFLINE:
-      return t("net.offline");
-    default:
-      return message ? t("err.reason", { reason: message }) : t("err.internal");
+  const e = err || {};
+  const code = e.code || "";
+  if (e.reason) {
+    const key = "reason." + e.reason;
+    const s = t(key, { max: e.max ?? "", name: e.name || "" });
+    if (s !== key) return s;
   }
+  const message = typeof e.message === "string" ? e.message.trim() : "";
+  const english = lang() === "en" && message;
+  if (code === CODE.OFFLINE) return t("net.offline");
+  if (english && DETAILED.has(code)) return message;
+  const key = "err." + code;
+  const s = code ? t(key) : key;
+  if (s !== key) return s;
+  return english ? message : t("err.internal");
 }
 
 function showError(msg) {
@@ -977,7 +961,7 @@ function retryButton() {
 }
 // codeForm lets a person who arrived with a wrong code type another one
 // right here.
-function codeForm() {
+function codeForm(typed) {
   const input = h("input", {
     id: "code",
     class: "field code",
@@ -999,6 +983,12 @@ function codeForm() {
     err,
     h("button", { type: "submit", class: "btn wide", text: t("join.go") }),
   );
+  // A code that matched no session is kept, selected, so that the one
+  // wrong digit can be fixed rather than all eight typed again.
+  if (typeof typed === "string" && typed) {
+    input.value = typed.length === 8 ? typed.slice(0, 4) + " " + typed.slice(4) : typed;
+    input.setSelectionRange(0, input.value.length);
+  }
   input.addEventListener("input", () => {
     input.removeAttribute("aria-invalid");
     err.textContent = "";
@@ -1065,7 +1055,18 @@ function retrySeconds(res, fallback) {
 // join asks for a participant token. Each refusal has its own screen:
 // what it means for the person in the room, and what they can do about it.
 // attempt counts the busy (503) answers in a row so far.
+let joining = false;
 async function join(attempt) {
+  if (joining) return null;
+  joining = true;
+  try {
+    return await joinOnce(attempt);
+  } finally {
+    joining = false;
+  }
+}
+
+async function joinOnce(attempt) {
   const tries = attempt || 0;
   loading("join.joining");
   let res;
@@ -1091,7 +1092,7 @@ async function join(attempt) {
   }
   const errCode = body && body.error && body.error.code;
   if (res.status === 404) {
-    errorScreen("join:notfound", "join.notfound_title", "join.notfound", codeForm);
+    errorScreen("join:notfound", "join.notfound_title", "join.notfound", () => codeForm(code));
   } else if (res.status === 409 || errCode === CODE.SESSION_ENDED) {
     errorScreen("join:ended", "join.ended_title", "join.ended", null);
   } else if (res.status === 429 && errCode === CODE.LIMIT_REACHED) {
@@ -1190,7 +1191,14 @@ function open(token) {
       session = null;
       conn = null;
       const code = msg && msg.code;
-      if (code === CODE.UNAUTHORIZED || code === CODE.NOT_FOUND) {
+      if (code === CODE.NOT_FOUND) {
+        // The facilitator deleted the session: there is nothing to join
+        // again, so nothing is offered.
+        store(TOKEN_KEY, null);
+        errorScreen("deleted", "deleted.title", "deleted.body", null);
+        return;
+      }
+      if (code === CODE.UNAUTHORIZED) {
         errorScreen("invalid", "invalid.title", "invalid.body", joinAgainButton);
         return;
       }
@@ -1213,6 +1221,14 @@ async function start(attempt) {
   loading("loading");
   open(token);
 }
+
+// A key link opened in this same tab (a QR code scanned into it, say) only
+// changes the fragment: the page is not loaded again, so it takes the key
+// and joins with it, unless it is already in the session.
+window.addEventListener("hashchange", () => {
+  joinKey = location.hash.slice(1);
+  if (!conn && !session && !joining && joinKey && !load(TOKEN_KEY)) start(0);
+});
 
 await initI18n("attendee");
 languageSwitcher($("lang"), () => {

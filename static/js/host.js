@@ -1,7 +1,7 @@
 // The facilitator console: /host/ creates a session, /host/<id>#<facilitatorKey>
 // runs it. Every piece of user text goes into the page with textContent.
 import { connect, CODE, ACTION } from "/static/js/conn.js";
-import { initI18n, t, applyI18n, languageSwitcher } from "/static/js/i18n.js";
+import { initI18n, t, applyI18n, languageSwitcher, lang } from "/static/js/i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -12,6 +12,9 @@ const S = {
   id: "",
   key: "",
   displayKey: "",
+  // The session's links from the server ({join, host, show}), keys included.
+  links: null,
+  linksDone: false,
   conn: null,
   status: "",
   view: null,
@@ -95,20 +98,32 @@ function readStored(id) {
 
 // ---- errors and announcements ------------------------------------------
 
-// Codes whose server message says more than the code (which cap, what
-// changed): the message is shown, after a translated lead-in.
-const DETAILED = new Set([CODE.CONFLICT, CODE.LIMIT_REACHED, CODE.BAD_REQUEST, CODE.INVALID_CHOICE, CODE.FORBIDDEN]);
-
-function describeError(code, message) {
-  if (code === CODE.CONFLICT) return t("error.conflict", { reason: message || t("error.conflictDefault") });
-  if (DETAILED.has(code) && message) return t("error.reason", { reason: message });
+// A refusal is said from this page's table: by its reason (which cap, who
+// holds the floor, what is on screen) when the server gave one, else by its
+// code. The server's message is English: it is shown only on an English
+// page, and only when no template says more.
+function describeError(err) {
+  const e = err || {};
+  const code = e.code || "";
+  if (e.reason) {
+    const vars = { max: e.max ?? "", name: e.name || "" };
+    const key = `reason.${e.reason}${e.name || e.reason !== "presented_other" ? "" : "Anon"}`;
+    const s = t(key, vars);
+    if (s !== key) return s;
+  }
+  const message = typeof e.message === "string" ? e.message.trim() : "";
+  if (message && lang() === "en" && DETAILED.has(code)) return message;
   if (code) {
     const key = `error.${code}`;
     const s = t(key);
-    if (s && s !== key) return s;
+    if (s !== key) return s;
   }
-  return message || t("error.unknown");
+  if (message && lang() === "en") return message;
+  return t("error.unknown");
 }
+
+// Codes whose English message may say more than the generic text.
+const DETAILED = new Set([CODE.CONFLICT, CODE.LIMIT_REACHED, CODE.BAD_REQUEST, CODE.INVALID_CHOICE, CODE.FORBIDDEN]);
 
 function showError(text) {
   const box = $("alert");
@@ -127,13 +142,13 @@ function clearError() {
 async function httpErrorText(res) {
   try {
     const body = await res.json();
-    if (body && body.error) return describeError(body.error.code, body.error.message);
+    if (body && body.error) return describeError(body.error);
   } catch {
     // Not JSON: fall through to the status-based message.
   }
-  if (res.status === 401) return describeError("unauthorized");
-  if (res.status === 404) return describeError("not_found");
-  if (res.status === 429) return describeError("rate_limited");
+  if (res.status === 401) return describeError({ code: CODE.UNAUTHORIZED });
+  if (res.status === 404) return describeError({ code: CODE.NOT_FOUND });
+  if (res.status === 429) return describeError({ code: CODE.RATE_LIMITED });
   return t("error.http", { status: res.status });
 }
 
@@ -210,8 +225,7 @@ async function cmd(op, args = {}, slot = null) {
     clearError();
     return ack || {};
   } catch (err) {
-    const code = err && err.code;
-    const text = describeError(code, err && err.message);
+    const text = describeError(err);
     if (slot) setSlot(slot, text);
     else showError(text);
     return null;
@@ -299,6 +313,7 @@ function startConsole(id) {
   S.key = key;
   if (stored && stored.displayKey && (!stored.facilitatorKey || stored.facilitatorKey === key)) {
     S.displayKey = stored.displayKey;
+    if (stored.links) S.links = stored.links;
   }
   $("console").hidden = false;
   setupSessionPanel();
@@ -315,15 +330,28 @@ function startConsole(id) {
       S.conn = null;
       const code = msg && msg.code;
       if (code === CODE.UNAUTHORIZED || !code) fatal(t("fatal.unauthorized"));
-      else if (code === CODE.NOT_FOUND) fatal(t("fatal.notFound"));
+      else if (code === CODE.NOT_FOUND) deleted();
       else if (code === CODE.CLOSED) fatal(t("fatal.closed"));
-      else fatal(describeError(code, msg.message));
+      else fatal(describeError(msg));
     },
   });
+  fetchLinks(id, key);
   setInterval(tickTimers, 1000);
   // The key lives in the fragment: another key pasted into this tab is
   // another console, so start again with it.
   window.addEventListener("hashchange", () => location.reload());
+}
+
+// deleted: the session is gone for good, so its keys kept in this browser
+// are of no more use, and the way on is a new session.
+function deleted() {
+  try {
+    localStorage.removeItem(`townhall.host.${S.id}`);
+  } catch {
+    // Private mode: nothing was kept.
+  }
+  fatal(t("fatal.notFound"));
+  $("fatal-new").hidden = false;
 }
 
 function fatal(text) {
@@ -353,7 +381,13 @@ function setControls(on) {
   const controls = $("controls");
   const banner = $("offline-banner");
   const a = document.activeElement;
-  if (!on && !controls.disabled && a && controls.contains(a)) S.lostFocus = a;
+  if (!on && !controls.disabled && a && controls.contains(a)) {
+    S.lostFocus = a;
+    // Where it was, to find its twin if a redraw replaces it.
+    const card = a.closest("#activities > article[data-key]");
+    const row = a.closest("li[data-key]");
+    S.lostWhere = { card: card ? card.dataset.key : "", row: row ? row.dataset.key : "" };
+  }
   controls.disabled = !on;
   document.body.classList.toggle("is-offline", !on);
   const info = S.statusInfo || {};
@@ -370,10 +404,37 @@ function setControls(on) {
     }
     return;
   }
-  const back = S.lostFocus;
+  // The welcome that follows redraws the console: the focus goes back
+  // after that, so that a control redrawn or re-enabled by it gets it.
+  setTimeout(restoreLostFocus, 0);
+}
+
+function restoreLostFocus() {
+  const lost = S.lostFocus;
+  if (!lost || S.status !== "online") return;
   S.lostFocus = null;
   const now = document.activeElement;
-  if (back && back.isConnected && !back.disabled && (now === banner || now === document.body || !now)) back.focus();
+  // Where the focus was parked meanwhile: the banner, nowhere, or a heading
+  // that a redraw fell back to.
+  const parked = !now || now === document.body || now === $("offline-banner") || now === $("main") ||
+    now === $("session-heading") || (now.matches("h3") && $("activities").contains(now));
+  if (!parked) return;
+  const back = usable(lost) ? lost : sameControl(lost);
+  if (back) back.focus();
+}
+
+// sameControl finds, after a redraw replaced it, the control that plays the
+// part el played: in the same card (and row), with the same action or text.
+function sameControl(el) {
+  const where = S.lostWhere || {};
+  if (!where.card) return null;
+  const root = Array.from($("activities").children).find((a) => a.dataset.key === where.card);
+  if (!root) return null;
+  const scope = where.row ? Array.from(root.querySelectorAll("li[data-key]")).find((li) => li.dataset.key === where.row) : root;
+  if (!scope) return null;
+  const same = Array.from(scope.querySelectorAll(el.tagName)).filter(usable);
+  return same.find((x) => el.dataset.action && x.dataset.action === el.dataset.action) ||
+    same.find((x) => x.textContent === el.textContent) || null;
 }
 
 function onWelcome(msg) {
@@ -403,7 +464,7 @@ function onMessage(msg) {
       queueSummary(msg.activity.id);
     }
   } else if (msg.type === "error" && !msg.id) {
-    showError(describeError(msg.code, msg.message));
+    showError(describeError(msg));
   }
 }
 
@@ -432,12 +493,52 @@ const ended = () => !!(S.view && S.view.state === "ended");
 
 // ---- session panel -----------------------------------------------------------
 
+// fetchLinks asks the server for the session's links: a console opened in
+// another browser than the one that created the session has only the
+// facilitator key, and without the join key a copied link would count as
+// a typed code (and be rate limited like one).
+async function fetchLinks(id, key) {
+  try {
+    await askLinks(id, key);
+  } finally {
+    S.linksDone = true;
+    if (S.view) renderHeader();
+  }
+}
+
+async function askLinks(id, key) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const res = await fetch(`/api/sessions/${encodeURIComponent(id)}/links`, { headers: { Authorization: `Bearer ${key}` } });
+      if (res.ok) {
+        const answer = await res.json();
+        if (!answer || !answer.links) return;
+        S.links = answer.links;
+        S.displayKey = answer.displayKey || S.displayKey;
+        try {
+          localStorage.setItem(`townhall.host.${id}`, JSON.stringify(answer));
+        } catch {
+          // Private mode: asked again next time.
+        }
+        return;
+      }
+      // A refused key or a deleted session is said by the connection.
+      if (res.status < 500 && res.status !== 429) return;
+    } catch {
+      // The network: try again below.
+    }
+    await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
+  }
+}
+
 function joinLink() {
+  if (S.links && S.links.join) return S.links.join;
   const code = String((S.view && S.view.code) || "").replace(/\D/g, "");
   return code ? `${location.origin}/j/${code}` : "";
 }
 
 function showLink() {
+  if (S.links && S.links.show) return S.links.show;
   return S.displayKey ? `${location.origin}/show/${encodeURIComponent(S.id)}#${S.displayKey}` : "";
 }
 
@@ -495,7 +596,7 @@ function renderHeader() {
   $("join-link").href = join || "/";
   const show = showLink();
   $("show-link-row").hidden = !show;
-  $("show-link-missing").hidden = !!show;
+  $("show-link-missing").hidden = !!show || !S.linksDone;
   $("show-link").textContent = show;
   $("show-link").href = show || "/";
   $("participants").textContent = String(v.participants ?? 0);
@@ -503,6 +604,8 @@ function renderHeader() {
   document.body.classList.toggle("is-ended", isEnded);
   $("ended-banner").hidden = !isEnded;
   $("end-start").hidden = isEnded || !$("end-confirm").hidden;
+  // Nothing is left to end: the heading goes with its section.
+  $("end-heading").hidden = isEnded;
   if (isEnded) $("end-confirm").hidden = true;
   for (const el of document.querySelectorAll(".prepare input, .prepare select, .prepare textarea, .prepare button")) {
     el.disabled = isEnded;

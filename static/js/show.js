@@ -664,7 +664,9 @@ function showFatal() {
   const main = fatalCode === CODE.NOT_FOUND ? t("error.notFound")
     : fatalCode === CODE.CLOSED ? t("error.closed")
     : t("error.unauthorized");
-  showMessage("fatal", [main, t("error.hint")], "show-fatal");
+  // A deleted session has no display link to open again.
+  const hint = fatalCode === CODE.NOT_FOUND ? t("error.notFoundHint") : t("error.hint");
+  showMessage("fatal", [main, hint], "show-fatal");
   renderJoin();
 }
 
