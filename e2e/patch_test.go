@@ -331,11 +331,11 @@ func TestConnPatches(t *testing.T) {
 		Got               []json.RawMessage
 	}
 	must(t, json.Unmarshal([]byte(raw), &out))
-	if out.PATCHES {
-		t.Error("conn.js has PATCHES on; it stays off until the server sends patches")
+	if !out.PATCHES {
+		t.Error("conn.js has PATCHES off; the pages apply patches and the server sends them")
 	}
-	if out.PlainHello["type"] != "hello" || out.PlainHello["patches"] != false {
-		t.Errorf("a page's hello is %v; want patches false", out.PlainHello)
+	if out.PlainHello["type"] != "hello" || out.PlainHello["patches"] != true {
+		t.Errorf("a page's hello is %v; want patches true", out.PlainHello)
 	}
 	if out.Hello["patches"] != true {
 		t.Errorf("hello with patches on is %v", out.Hello)

@@ -15,11 +15,11 @@
 import { Views } from "/static/js/patch.js";
 
 /**
- * PATCHES is what hello says under "patches". Off until the server sends
- * patches (PROTOCOL.md 1.1 "Patches"); the lead turns it on in one place.
- * Either way the pages get whole activity views from this module.
+ * PATCHES is what hello says under "patches": the server sends patches
+ * (PROTOCOL.md 1.1 "Patches") to pages that say so. Either way the pages
+ * get whole activity views from this module.
  */
-export const PATCHES = false;
+export const PATCHES = true;
 
 /** Message types (docs/protocol.md). */
 export const MSG = Object.freeze({
