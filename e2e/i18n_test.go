@@ -18,8 +18,9 @@ import (
 var i18nPages = map[string][]string{
 	"landing":  {"index.html", "js/landing.js"},
 	"attendee": {"attendee.html", "js/attendee.js"},
-	"host":     {"host.html", "js/host.js"},
-	"show":     {"show.html", "js/show.js", "js/wordcloud.js"},
+	"host":     {"host.html", "js/host.js", "js/segments.js"},
+	"show":     {"show.html", "js/show.js", "js/wordcloud.js", "js/segments.js"},
+	"report":   {"report.html", "js/report.js"},
 }
 
 var languages = []string{"en", "fr", "es"}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -170,7 +171,19 @@ func LoadTables(staticDir, pageName string) (Tables, error) {
 
 // T renders key in lang with the {name} variables replaced, as i18n.js's t
 // does.
+// A variable n that is a whole number picks the key's plural form
+// ("key.one"), as i18n.js does.
 func (t Tables) T(lang, key string, vars ...any) string {
+	for i := 0; i+1 < len(vars); i += 2 {
+		if vars[i] != "n" {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.Map(digitsOnly, fmt.Sprint(vars[i+1]))); err == nil && PluralOne(lang, n) {
+			if _, ok := t[lang][key+".one"]; ok {
+				key += ".one"
+			}
+		}
+	}
 	s, ok := t[lang][key]
 	if !ok {
 		s = t["en"][key]
@@ -179,6 +192,26 @@ func (t Tables) T(lang, key string, vars ...any) string {
 		s = strings.ReplaceAll(s, "{"+fmt.Sprint(vars[i])+"}", fmt.Sprint(vars[i+1]))
 	}
 	return s
+}
+
+// PluralOne says whether n takes a table's "one" form in lang, as
+// Intl.PluralRules says of whole numbers: French puts 0 with 1.
+func PluralOne(lang string, n int) bool {
+	if strings.HasPrefix(lang, "fr") {
+		return n == 0 || n == 1
+	}
+	return n == 1
+}
+
+func digitsOnly(r rune) rune {
+	if r >= '0' && r <= '9' {
+		return r
+	}
+	if r == ',' || r == '.' || r == ' ' || r == '\u00a0' || r == '\u202f' {
+		return -1
+	}
+	// Not a formatted count: Atoi then refuses it.
+	return 'x'
 }
 
 // ---- the facilitator console ----
@@ -392,4 +425,17 @@ func Vote(t *Tab, i int, received string) error {
 // that bars are drawn at their final size.
 func WaitIdle(t *Tab) error {
 	return t.WaitJS(Patience, "the animations to end", `document.getAnimations().filter(a => a.playState === "running").length === 0`, "")
+}
+
+// hearLive keeps every text the live region id holds from now on, in
+// window.__said, so that a test can find an announcement that a later one
+// has already replaced, as a screen reader would have heard it.
+func hearLive(tab *Tab, id string) error {
+	_, err := Eval[bool](tab, fmt.Sprintf(`(() => { const r = document.getElementById(%s); window.__said = []; new MutationObserver(() => window.__said.push(r.textContent)).observe(r, {childList: true, subtree: true, characterData: true}); return true; })()`, JS(id)))
+	return err
+}
+
+// heard is true once the region hearLive keeps has said want.
+func heard(want string) string {
+	return fmt.Sprintf(`(window.__said || []).includes(%s)`, JS(want))
 }

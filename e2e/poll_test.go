@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -116,6 +117,35 @@ func percent(votes, total int) int {
 	return int(math.Floor(float64(votes*100)/float64(total) + 0.5))
 }
 
+// shares are the pages' percents (dom.js shares): adding up to 100 by
+// largest remainder, ties to the earlier, when votes add up to total;
+// else each rounded.
+func shares(votes []int, total int) []int {
+	out := make([]int, len(votes))
+	sum := 0
+	for i, v := range votes {
+		out[i], sum = percent(v, total), sum+v
+	}
+	if total == 0 || sum != total {
+		return out
+	}
+	left := 100
+	for i, v := range votes {
+		out[i] = v * 100 / total
+		left -= out[i]
+	}
+	order := make([]int, len(votes))
+	for i := range order {
+		order[i] = i
+	}
+	rem := func(i int) int { return votes[i]*100 - out[i]*total }
+	sort.SliceStable(order, func(a, b int) bool { return rem(order[a]) > rem(order[b]) })
+	for _, i := range order[:left] {
+		out[i]++
+	}
+	return out
+}
+
 // waitResults waits until the display (bars, numbers and the aria-live text
 // list) and the console show votes.
 func waitResults(t *testing.T, r *pollRoom, votes []int) {
@@ -125,6 +155,7 @@ func waitResults(t *testing.T, r *pollRoom, votes []int) {
 		total += v
 	}
 	var counts, widths, live []string
+	pcts := shares(votes, total)
 	for i, v := range votes {
 		counts = append(counts, fmt.Sprint(v))
 		widths = append(widths, fmt.Sprintf("%.4f", float64(v)*100/float64(total)))
@@ -132,7 +163,7 @@ func waitResults(t *testing.T, r *pollRoom, votes []int) {
 		if v == 1 {
 			key = "live.voteOne"
 		}
-		live = append(live, r.show.T("en", key, "label", r.options[i], "n", v, "pct", fmt.Sprintf("%d%%", percent(v, total))))
+		live = append(live, r.show.T("en", key, "label", r.options[i], "n", v, "pct", fmt.Sprintf("%d%%", pcts[i])))
 	}
 	voterKey := "poll.voters"
 	if total == 1 {
@@ -157,8 +188,8 @@ func waitResults(t *testing.T, r *pollRoom, votes []int) {
 	})()`, lj), `[...document.querySelectorAll("#live li")].map(e => e.textContent)`))
 
 	var hostCounts []string
-	for _, v := range votes {
-		hostCounts = append(hostCounts, r.hostT.T("en", "poll.count", "n", v, "pct", percent(v, total)))
+	for i, v := range votes {
+		hostCounts = append(hostCounts, r.hostT.T("en", "poll.count", "n", v, "pct", pcts[i]))
 	}
 	hj, _ := json.Marshal(hostCounts)
 	card := Card(r.poll)

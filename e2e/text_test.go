@@ -27,7 +27,9 @@ var hostile = []string{
 // exactly, and submits the field's form with the button submit.
 func typeInto(t *testing.T, tab *Tab, sel, text, submit string) {
 	t.Helper()
-	must(t, tab.WaitJS(Patience, "an empty field", fmt.Sprintf(`document.querySelector(%s).value === ""`, JS(sel)), ""))
+	// Shown, enabled and empty: a form can be drawn before its activity
+	// opens (disabled), and focusing it then fails.
+	must(t, tab.WaitJS(Patience, "an empty field to type in", fieldReady(sel)+` && document.querySelector(`+JS(sel)+`).value === ""`, ""))
 	// Input.insertText types like an input method or a paste does, which
 	// also carries characters no key produces (U+202E, U+200B).
 	must(t, tab.Do(chromedp.Focus(chromedp.CSS(sel)), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -40,6 +42,12 @@ func typeInto(t *testing.T, tab *Tab, sel, text, submit string) {
 		t.Fatalf("%s: the field holds %q after typing %q", tab.Name, got, text)
 	}
 	must(t, tab.Do(chromedp.Click(chromedp.CSS(submit))))
+}
+
+// fieldReady is a JS condition: the field sel is drawn, shown and enabled,
+// so that it takes the focus and keys.
+func fieldReady(sel string) string {
+	return fmt.Sprintf(`(() => { const e = document.querySelector(%s); return !!e && !e.disabled && e.getClientRects().length > 0; })()`, JS(sel))
 }
 
 // inert fails the test when a page holds an element made from the hostile

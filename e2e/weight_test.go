@@ -21,7 +21,7 @@ const attendeeBudget = 50 * 1024
 
 // TestAttendeeWeight: everything the attendee page loads (HTML, scripts,
 // styles, translations), gzip-compressed as the server sends it, stays under
-// 50 KB.
+// 50 KB, and its websocket is compressed.
 func TestAttendeeWeight(t *testing.T) {
 	requireBrowser(t)
 	srv := startServer(t)
@@ -30,10 +30,22 @@ func TestAttendeeWeight(t *testing.T) {
 	phone := newTab(t, "phone", PhoneWidth, PhoneHeight)
 	var mu sync.Mutex
 	loaded := map[string]network.ResourceType{}
+	var extensions []string
 	must(t, chromedp.Listen(phone.Ctx, func(ev any) {
-		if ev, ok := ev.(*network.EventResponseReceived); ok && ev.Response.Status == http.StatusOK {
+		switch ev := ev.(type) {
+		case *network.EventResponseReceived:
+			if ev.Response.Status == http.StatusOK {
+				mu.Lock()
+				loaded[ev.Response.URL] = ev.Type
+				mu.Unlock()
+			}
+		case *network.EventWebSocketHandshakeResponseReceived:
 			mu.Lock()
-			loaded[ev.Response.URL] = ev.Type
+			for k, v := range ev.Response.Headers {
+				if strings.EqualFold(k, "Sec-WebSocket-Extensions") {
+					extensions = append(extensions, fmt.Sprint(v))
+				}
+			}
 			mu.Unlock()
 		}
 	}))
@@ -42,6 +54,12 @@ func TestAttendeeWeight(t *testing.T) {
 	must(t, WaitPollOpen(phone, len(r.options)))
 
 	mu.Lock()
+	// The live views are compressed too: the browser offers
+	// permessage-deflate and the server takes it without context takeover
+	// (hub/deflate.go).
+	if len(extensions) == 0 || !strings.Contains(extensions[0], "permessage-deflate") || !strings.Contains(extensions[0], "server_no_context_takeover") {
+		t.Errorf("the phone's websocket negotiated %q, want permessage-deflate without context takeover", extensions)
+	}
 	var urls []string
 	for u, typ := range loaded {
 		p, err := url.Parse(u)

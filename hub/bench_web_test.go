@@ -36,6 +36,10 @@ const (
 	// heap profile while the phones are held (go tool pprof -sample_index
 	// inuse_space).
 	envHeapProfile = "TOWNHALL_BENCH_HEAPPROFILE"
+	// envCompress=1 makes the phones compress as Chrome does: they offer
+	// permessage-deflate and compress every message they send, however
+	// small, which makes the server keep a reader for them.
+	envCompress = "TOWNHALL_BENCH_COMPRESS"
 )
 
 // BenchmarkIdleConnMemory is the memory the server holds per idle
@@ -200,9 +204,12 @@ func TestIdlePhonesHelper(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	var readers sync.WaitGroup
 	for _, c := range conns {
 		// Idle phones still read, as a browser does, discarding pushes.
+		readers.Add(1)
 		go func() {
+			defer readers.Done()
 			for {
 				if _, _, err := c.Read(ctx); err != nil {
 					return
@@ -215,6 +222,11 @@ func TestIdlePhonesHelper(t *testing.T) {
 	for _, c := range conns {
 		c.CloseNow()
 	}
+	// This process's own TestMain looks for leaked goroutines: the
+	// readers and the join client's keep-alive connections end first.
+	readers.Wait()
+	client.CloseIdleConnections()
+	ws.CloseIdleConnections()
 }
 
 func idlePhone(ctx context.Context, client, wsClient *http.Client, base, code string) (*websocket.Conn, error) {
@@ -228,7 +240,11 @@ func idlePhone(ctx context.Context, client, wsClient *http.Client, base, code st
 	if err != nil || joined.Token == "" {
 		return nil, fmt.Errorf("join: status %d, %v", res.StatusCode, err)
 	}
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", &websocket.DialOptions{HTTPClient: wsClient})
+	opts := &websocket.DialOptions{HTTPClient: wsClient}
+	if os.Getenv(envCompress) == "1" {
+		opts.CompressionMode, opts.CompressionThreshold = websocket.CompressionNoContextTakeover, 1
+	}
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", opts)
 	if err != nil {
 		return nil, err
 	}

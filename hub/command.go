@@ -65,6 +65,7 @@ func (h *Hub) readLoop(ctx context.Context, c *Conn) error {
 		var env struct {
 			Type string `json:"type"`
 			ID   string `json:"id"`
+			Op   string `json:"op"`
 		}
 		if err := json.Unmarshal(data, &env); err != nil {
 			h.answer(c, errFrame("", session.CodeBadRequest, "The message is not valid JSON."))
@@ -73,9 +74,19 @@ func (h *Hub) readLoop(ctx context.Context, c *Conn) error {
 		switch env.Type {
 		case protocol.TypeCmd:
 			start := time.Now()
+			if env.Op == session.OpReact {
+				// A tap is counted per tick, never appended
+				// (hub/reactions.go), so it skips the command's decode.
+				h.answer(c, h.react(c, data, env.ID, false))
+				continue
+			}
 			h.answer(c, h.command(ctx, c, data, env.ID))
 			if m := h.m.cfg.Metrics; m != nil {
 				m.CommandTime.Observe(time.Since(start).Seconds())
+			}
+		case protocol.TypeReact:
+			if f := h.react(c, data, "", true); f != nil {
+				h.answer(c, f)
 			}
 		case protocol.TypeResync:
 			h.answerResync(c, data, env.ID)
@@ -159,6 +170,8 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 		h.m.cfg.Metrics.command("unknown", session.CodeBadRequest)
 		return errFrame(rawID, session.CodeBadRequest, "The command is not valid: "+err.Error())
 	}
+	// Entries carry the language their sender reads (PROTOCOL.md 1.2).
+	cmd.Lang = c.lang
 	op := cmd.Op
 	if !session.KnownOp(op) {
 		op = "unknown"
@@ -171,8 +184,11 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 		return reject(session.CodeForbidden, "A display can only watch.")
 	}
 	actor := session.Host
-	if c.role == session.Attendee {
+	switch {
+	case c.role == session.Attendee:
 		actor = c.participant
+	case c.moderator:
+		actor = session.Mod
 	}
 	id := cmd.ID
 	if !h.m.begin() {
@@ -185,7 +201,9 @@ func (h *Hub) command(ctx context.Context, c *Conn, data []byte, rawID string) [
 	res, seen := h.state.Seen(actor, cmd.ID)
 	var cerr *session.Error
 	if !seen && broken == nil {
-		cerr = h.state.Check(actor, cmd)
+		// This instance's clock only refuses a late quiz answer early;
+		// the log's stamp on the event is the judge.
+		cerr = h.state.CheckAt(actor, cmd, time.Now())
 	}
 	h.mu.RUnlock()
 	if broken != nil {

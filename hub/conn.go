@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,16 +20,20 @@ import (
 type push struct {
 	key   string
 	frame []byte
+	// wire is frame with its websocket header, when framed once for
+	// every connection it goes to (a tick's pushes); nil otherwise.
+	wire *sharedFrame
 
 	// For the pushes of a tick (enqueueViewLocked): the activity of an
 	// activity push, with its patch from the view at base, if there is
 	// one; the activities whose views a session push carries; and the
 	// offset of the state pushed.
-	activity string
-	patch    []byte
-	base     uint64
-	acts     []string
-	offset   uint64
+	activity  string
+	patch     []byte
+	patchWire *sharedFrame
+	base      uint64
+	acts      []string
+	offset    uint64
 }
 
 // Conn is one websocket client of a hub: a read loop, a bounded set of
@@ -36,13 +41,21 @@ type push struct {
 // while there is something to write. An idle phone costs one goroutine,
 // not two (docs/benchmarks.md).
 type Conn struct {
-	ws          *websocket.Conn
+	ws *websocket.Conn
+	// sock, when not nil, is the socket under ws: the hub writes its data
+	// frames on it itself (hub/socket.go).
+	sock        *Socket
 	h           *Hub // nil for a Conn that only queues (tests, benchmarks)
 	ctx         context.Context
 	cancel      context.CancelFunc
 	role        session.Role
 	participant string
-	patches     bool // the client said "patches": true in its hello
+	// moderator marks a moderator's connection: it is pushed what a
+	// facilitator is (role is Facilitator) and its commands are sent as
+	// session.Mod, which the reducer judges by the team's table.
+	moderator bool
+	patches   bool   // the client said "patches": true in its hello
+	lang      string // the language its hello asked for, canonical or ""
 	// The read loop's own: made on the first command.
 	limiter  *rate.Limiter // commands
 	refusals *rate.Limiter // commands refused by limiter, before a flood close
@@ -65,58 +78,74 @@ type Conn struct {
 	// the write just as an expired context did.
 	writeSince atomic.Int64 // monoNow when the write in progress began; 0: none
 	expired    atomic.Bool  // the sweep closed the socket
+	// over is set once ctx has ended (startWriting), beside writeSince:
+	// a write checks it instead of ctx, whose state is one more cache
+	// miss per frame when thousands of connections are written in turn.
+	over atomic.Bool
 
 	mu      sync.Mutex
 	pushes  []push // coalesced by key
 	held    []heldView
 	replies [][]byte // acks and errors, in order, bounded
 	closing *protocol.CloseReason
-	writing bool // the writer goroutine runs
+	writing bool // a writer is claimed: queued in the pool or writing
+	pooled  bool // queued in the pool, not yet taken; guarded by the pool's mu
 	ended   bool // the connection is over: no writer starts again
 	writers sync.WaitGroup
 }
 
 // startLocked starts the writer unless it runs. c.mu is held.
 func (c *Conn) startLocked() {
+	if c.claimLocked() {
+		c.h.m.writers.submit(c)
+	}
+}
+
+// claimLocked marks the writer as running, and reports true when it did
+// not and the caller must submit c to the writer pool. c.mu is held.
+func (c *Conn) claimLocked() bool {
 	if c.writing || c.ended || c.h == nil {
-		return
+		return false
 	}
 	c.writing = true
 	c.writers.Add(1)
-	go c.writeQueued()
+	return true
 }
 
 // enqueue queues a whole-state push, replacing an older one with the same
 // key.
 func (c *Conn) enqueue(key string, frame []byte) {
 	c.mu.Lock()
-	c.enqueueLocked(key, frame)
+	c.enqueueLocked(key, frame, nil)
 	c.startLocked()
 	c.mu.Unlock()
 }
 
-func (c *Conn) enqueueLocked(key string, frame []byte) {
+// wire is frame with its header, or nil.
+func (c *Conn) enqueueLocked(key string, frame []byte, wire *sharedFrame) {
 	for i := range c.pushes {
 		if c.pushes[i].key == key {
-			c.pushes[i].frame = frame
+			c.pushes[i].frame, c.pushes[i].wire = frame, wire
 			return
 		}
 	}
-	c.pushes = append(c.pushes, push{key: key, frame: frame})
+	c.pushes = append(c.pushes, push{key: key, frame: frame, wire: wire})
 }
 
-// enqueueAll queues a tick's frames with one lock and at most one writer
-// start, however many frames the tick has for this connection.
-func (c *Conn) enqueueAll(frames []push) {
+// enqueueAll queues a tick's frames with one lock, however many frames
+// the tick has for this connection. It reports true when c's writer must
+// be started (submitted to the pool): the tick submits them all at once.
+func (c *Conn) enqueueAll(frames []push) bool {
 	if len(frames) == 0 {
-		return
+		return false
 	}
 	c.mu.Lock()
 	for _, f := range frames {
 		c.enqueueViewLocked(f)
 	}
-	c.startLocked()
+	start := len(c.pushes) > 0 && c.claimLocked()
 	c.mu.Unlock()
+	return start
 }
 
 // reply queues an ack or error. It reports false when the client has let
@@ -128,7 +157,12 @@ func (c *Conn) reply(frame []byte, max int) bool {
 		return false
 	}
 	c.replies = append(c.replies, frame)
-	c.startLocked()
+	// Acks go ahead of pushes in the pool: a tick queues a whole hall.
+	if c.claimLocked() {
+		c.h.m.writers.submitFirst(c)
+	} else if c.writing && c.h != nil {
+		c.h.m.writers.promote(c)
+	}
 	return true
 }
 
@@ -149,8 +183,9 @@ func (c *Conn) closeWith(r protocol.CloseReason, last []byte) bool {
 }
 
 // next takes the next frame to write: replies first, in order, then
-// pushes. It reports false, and the writer stops, when nothing is queued.
-func (c *Conn) next() (frame []byte, closing *protocol.CloseReason, ok bool) {
+// pushes (with wire, the frame with its header, when it has one). It
+// reports false, and the writer stops, when nothing is queued.
+func (c *Conn) next() (frame []byte, wire *sharedFrame, closing *protocol.CloseReason, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n := len(c.replies); n > 0 {
@@ -158,44 +193,53 @@ func (c *Conn) next() (frame []byte, closing *protocol.CloseReason, ok bool) {
 		copy(c.replies, c.replies[1:])
 		c.replies[n-1] = nil
 		c.replies = c.replies[:n-1]
-		return frame, nil, true
+		return frame, nil, nil, true
 	}
 	if n := len(c.pushes); n > 0 {
-		frame = c.pushes[0].frame
+		frame, wire = c.pushes[0].frame, c.pushes[0].wire
 		copy(c.pushes, c.pushes[1:])
 		c.pushes[n-1] = push{}
 		c.pushes = c.pushes[:n-1]
-		return frame, nil, true
+		return frame, wire, nil, true
 	}
 	if c.closing != nil {
 		c.ended = true
-		return nil, c.closing, true
+		return nil, nil, c.closing, true
 	}
 	c.writing = false
-	return nil, nil, false
+	return nil, nil, nil, false
 }
 
-// writeQueued writes queued frames until none is left; then the goroutine
-// ends, and the next frame queued starts another. A failed write, or a
-// close asked for, ends the connection.
-func (c *Conn) writeQueued() {
-	defer c.writers.Done()
+// writeQueued writes queued frames until none is left, on a worker of the
+// pool (w); the next frame queued submits c again. A failed write, or a
+// close asked for, ends the connection. The close handshake waits for the
+// client's answer, up to seconds: it goes on a goroutine of its own, so
+// that a hall told to reconnect does not close its phones one by one.
+func (c *Conn) writeQueued(w *poolWorker) {
 	m := c.h.m.cfg.Metrics
 	for {
-		f, closing, ok := c.next()
+		f, wire, closing, ok := c.next()
 		if !ok {
+			c.writers.Done()
 			return
 		}
 		if closing != nil {
-			c.ws.Close(websocket.StatusCode(closing.Status), closing.Reason)
-			c.cancel()
+			go func() {
+				defer c.writers.Done()
+				c.ws.Close(websocket.StatusCode(closing.Status), closing.Reason)
+				c.cancel()
+			}()
 			return
 		}
-		if err := c.write(f, m); err != nil {
+		w.since.Store(monoNow())
+		err := c.write(f, wire, w, m)
+		w.since.Store(0)
+		if err != nil {
 			c.mu.Lock()
 			c.ended = true
 			c.mu.Unlock()
 			c.cancel()
+			c.writers.Done()
 			return
 		}
 	}
@@ -255,6 +299,7 @@ func (c *Conn) startPing(interval, timeout time.Duration, m *Metrics) {
 // startWriting makes ctx ending close the socket of a write in progress.
 func (c *Conn) startWriting() (stop func()) {
 	stopCtx := context.AfterFunc(c.ctx, func() {
+		c.over.Store(true)
 		if c.writeSince.Load() != 0 {
 			c.ws.CloseNow()
 		}
@@ -285,15 +330,49 @@ func (c *Conn) stopWriting() {
 	c.writers.Wait()
 }
 
-func (c *Conn) write(frame []byte, m *Metrics) error {
-	// writeSince is set before ctx is checked, so that ctx ending at any
-	// moment either stops the write here or finds it in progress.
+// write writes one data frame: on the socket, framed here unless wire is
+// its frame already, or through the websocket library without a socket.
+// w is the worker writing, whose buffer frames a frame of c's own.
+func (c *Conn) write(frame []byte, wire *sharedFrame, w *poolWorker, m *Metrics) error {
+	// writeSince is set before over is checked, and startWriting sets
+	// over before it reads writeSince, so that ctx ending at any moment
+	// either stops the write here or finds it in progress.
 	c.writeSince.Store(monoNow())
 	defer c.writeSince.Store(0)
-	if err := c.ctx.Err(); err != nil {
-		return err
+	if c.over.Load() {
+		return context.Canceled
 	}
-	err := c.ws.Write(context.Background(), websocket.MessageText, frame)
+	var err error
+	if c.sock != nil {
+		var b []byte
+		switch {
+		case wire != nil:
+			b = wire.bytes(c.sock.deflate)
+		case c.sock.deflate && len(frame) >= deflateMin:
+			// A frame of this connection's own (its welcome, a reply):
+			// compressed here, for it alone.
+			if w.buf = appendDeflatedFrame(w.buf[:0], frame); w.buf != nil {
+				b = w.buf
+				break
+			}
+			fallthrough
+		default:
+			w.buf = appendFrame(w.buf[:0], frame)
+			b = w.buf
+		}
+		err = c.sock.writeFrame(b)
+		if cap(w.buf) > maxWorkerBuf {
+			w.buf = nil // a welcome of a large board is not kept
+		}
+		if err != nil && !errors.Is(err, errRawOff) {
+			// The library closes its connection on a failed write; the
+			// hub's write does the same, which ends the read loop. After
+			// a close frame the library finishes the close handshake.
+			c.ws.CloseNow()
+		}
+	} else {
+		err = c.ws.Write(context.Background(), websocket.MessageText, frame)
+	}
 	if err != nil {
 		// Only the sweep sets expired. Whether ctx has ended by now says
 		// nothing: closing the socket also ends the read loop, which
@@ -307,4 +386,13 @@ func (c *Conn) write(frame []byte, m *Metrics) error {
 		m.Frames.Inc()
 	}
 	return nil
+}
+
+// teamRole is the role the connection's welcome names: a moderator's
+// connection says so, though it is pushed a facilitator's views.
+func (c *Conn) teamRole() session.Role {
+	if c.moderator {
+		return session.Moderator
+	}
+	return c.role
 }

@@ -31,13 +31,19 @@ func TestConnGetsAPatchOnlyOnItsBase(t *testing.T) {
 	t.Parallel()
 	c := &Conn{patches: true, held: []heldView{{"a1", 10}}}
 	at := func(off, base uint64) push {
-		return push{key: "aa1", activity: "a1", offset: off, base: base,
-			frame: []byte(fmt.Sprint("whole", off)), patch: []byte(fmt.Sprint("patch", base, "-", off))}
+		p := push{key: "aa1", activity: "a1", offset: off, base: base}
+		p.frame, p.wire = framed([]byte(fmt.Sprint("whole", off)))
+		p.patch, p.patchWire = framed([]byte(fmt.Sprint("patch", base, "-", off)))
+		return p
 	}
 	take := func() string {
-		f, _, ok := c.next()
+		f, wire, _, ok := c.next()
 		if !ok {
 			return ""
+		}
+		// The frame written on a socket must be the one queued.
+		if wire != nil && string(wire.plain) != string(appendFrame(nil, f)) {
+			t.Fatalf("queued %q with the frame of %q", f, wire.plain)
 		}
 		return string(f)
 	}
@@ -75,7 +81,7 @@ func TestConnGetsAPatchOnlyOnItsBase(t *testing.T) {
 	// A client without patches gets whole views only.
 	w := &Conn{}
 	w.enqueueAll([]push{at(12, 10)})
-	if f, _, _ := w.next(); string(f) != "whole12" {
+	if f, _, _, _ := w.next(); string(f) != "whole12" {
 		t.Fatalf("without patches: %q", f)
 	}
 }

@@ -25,6 +25,7 @@ type Hub struct {
 	cancel  context.CancelFunc
 	wakeup  chan struct{}
 	snaps   *snapshotter
+	reacts  *reactions
 
 	// mu guards the replica and the connection sets. Commands' checks and
 	// ticks take it for reading; applying events and (un)registering
@@ -43,6 +44,9 @@ type Hub struct {
 	appliedCh  chan struct{} // closed and replaced whenever events are applied
 	sinceSnap  int           // events since the last snapshot was asked for
 
+	// pres is the session's count of attendee connections (presence.go).
+	pres presence
+
 	// Owned by the push loop's goroutine (tick): no lock, no other reader.
 	//
 	// pushed is the view last pushed per role and key (hub/patch.go).
@@ -51,6 +55,8 @@ type Hub struct {
 	tickConns []*Conn
 	// presented is the activity attendees were last sent "you" for.
 	presented string
+	// patchClock is, per audience, when a patch last carried the clock.
+	patchClock [2]time.Time
 
 	// dirtyMu guards what changed since the last push, per audience.
 	dirtyMu   sync.Mutex
@@ -87,6 +93,8 @@ func newHub(m *Manager, id string) *Hub {
 		appliedCh: make(chan struct{}),
 	}
 	h.snaps = newSnapshotter(h)
+	h.reacts = newReactions()
+	h.pres.wake = make(chan struct{}, 1)
 	return h
 }
 
@@ -109,11 +117,22 @@ func (h *Hub) brokenErr() error {
 // checked its credentials; the hub sends the welcome.
 //
 // patches says the client's hello asked for patches (PROTOCOL.md 1.1,
-// "Patches"); without it the client gets whole views only.
-func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, role session.Role, participant string, patches bool) error {
+// "Patches"); without it the client gets whole views only. lang is the
+// language its hello asked for (PROTOCOL.md 1.2): views come in the
+// session's language nearest to it. A moderator (session.Moderator) is
+// served a facilitator's views.
+//
+// sock is the socket under ws from Accept, on which the hub writes its
+// frames itself (hub/socket.go); nil writes them through ws. The caller
+// must not write a data frame on ws while Serve runs.
+func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, sock *Socket, role session.Role, participant string, patches bool, lang string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c := &Conn{ws: ws, h: h, ctx: ctx, cancel: cancel, role: role, participant: participant, patches: patches}
+	c := &Conn{ws: ws, sock: sock, h: h, ctx: ctx, cancel: cancel, role: role, participant: participant, patches: patches,
+		lang: session.CanonLang(lang)}
+	if role == session.Moderator {
+		c.role, c.moderator = session.Facilitator, true
+	}
 	stop := c.startWriting()
 	defer stop()
 	if err := h.register(c); err != nil {
@@ -161,17 +180,20 @@ func (h *Hub) register(c *Conn) error {
 	if c.participant != "" {
 		h.byPart[c.participant] = append(h.byPart[c.participant], c)
 	}
+	if aud == attendeeAudience {
+		h.pokePresence()
+	}
 	st := h.state
 	// The welcome goes first and is never replaced by a later push.
 	c.reply(frame(struct {
-		Type        string              `json:"type"`
-		Role        session.Role        `json:"role"`
-		Session     string              `json:"session"`
-		Participant string              `json:"participant"`
-		Offset      uint64              `json:"offset"`
-		Now         string              `json:"now"`
-		View        session.SessionView `json:"view"`
-	}{"welcome", c.role, st.ID, c.participant, st.Offset, nowString(), st.View(c.role)}), 1)
+		Type        string       `json:"type"`
+		Role        session.Role `json:"role"`
+		Session     string       `json:"session"`
+		Participant string       `json:"participant"`
+		Offset      uint64       `json:"offset"`
+		Now         string       `json:"now"`
+		View        sessionView  `json:"view"`
+	}{"welcome", c.teamRole(), st.ID, c.participant, st.Offset, nowString(), h.sessionView(st.ViewIn(c.role, st.Lang(c.lang)), c.role)}), 1)
 	if c.patches {
 		// The welcome holds every activity the role sees, at its offset.
 		c.mu.Lock()
@@ -199,6 +221,9 @@ func (h *Hub) unregister(c *Conn) {
 		h.patchConns[audienceOf(c.role)]--
 	}
 	delete(h.conns[audienceOf(c.role)], c)
+	if audienceOf(c.role) == attendeeAudience {
+		h.pokePresence()
+	}
 	h.dirtyMu.Lock()
 	delete(h.fresh[audienceOf(c.role)], c)
 	h.dirtyMu.Unlock()

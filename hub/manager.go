@@ -22,6 +22,10 @@ type Config struct {
 	LiveInterval time.Duration
 	// AttendeeInterval is the push tick for attendees. Zero means 250 ms.
 	AttendeeInterval time.Duration
+	// CrowdAttendees: above this many attendees of one session on this
+	// instance, their tick is twice AttendeeInterval (crowdInterval).
+	// Zero means 2,000; negative never.
+	CrowdAttendees int
 	// SnapshotEvery is how many events pass between snapshots. Zero means
 	// 1000.
 	SnapshotEvery int
@@ -45,6 +49,11 @@ type Config struct {
 	PollInterval time.Duration
 	// AppendTimeout bounds a command's append. Zero means 2 s.
 	AppendTimeout time.Duration
+	// PresenceInterval is how often a hub renews its count of attendee
+	// connections in a shared store (Redis) and reads the other
+	// instances'; a count not renewed for three intervals drops out.
+	// Zero means 1 s.
+	PresenceInterval time.Duration
 	// MaxConnsPerToken bounds the open connections of one attendee token
 	// on this instance. Zero means 8.
 	MaxConnsPerToken int
@@ -56,6 +65,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, when set, records what the hubs do.
 	Metrics *Metrics
+	// Tallies carries reaction tallies between the instances serving a
+	// session (hub/reactions.go). Nil counts this instance's taps only:
+	// right for one instance (the embedded store).
+	Tallies eventlog.Tallies
+	// ReactionInterval is the reaction tick: taps are counted, exchanged
+	// and pushed once per tick. Zero means LiveInterval.
+	ReactionInterval time.Duration
+	// TallyInterval is the least time between two reactions.tally
+	// events of one instance. Zero means 10 s.
+	TallyInterval time.Duration
 	// Limits are the session caps the reducer judges, set on every
 	// replica. Every instance of a deployment must have the same (see
 	// session.Limits). The zero value means the defaults.
@@ -76,8 +95,14 @@ func (c *Config) fill() {
 	def(&c.PingInterval, 25*time.Second)
 	def(&c.PongTimeout, 20*time.Second)
 	def(&c.AppendTimeout, 2*time.Second)
+	def(&c.ReactionInterval, c.LiveInterval)
+	def(&c.TallyInterval, 10*time.Second)
+	def(&c.PresenceInterval, time.Second)
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 1000
+	}
+	if c.CrowdAttendees == 0 {
+		c.CrowdAttendees = 2000
 	}
 	if c.MaxReplies == 0 {
 		c.MaxReplies = 64
@@ -104,6 +129,9 @@ var ErrShutdown = errors.New("hub: shutting down")
 type Manager struct {
 	cfg   Config
 	store eventlog.Store
+	// instance names this manager among the deployment's in shared
+	// presence counts (presence.go).
+	instance string
 
 	mu       sync.Mutex
 	hubs     map[string]*Hub
@@ -122,6 +150,8 @@ type Manager struct {
 	// (through m.goroutine), so that Shutdown returns only once none runs:
 	// the caller closes the store after, never under a snapshot save.
 	wg sync.WaitGroup
+	// writers write every hub's connections (hub/writers.go).
+	writers *writerPool
 }
 
 // goroutine runs f on a goroutine that Shutdown waits for.
@@ -136,8 +166,8 @@ func (m *Manager) goroutine(f func()) {
 // NewManager returns a manager serving sessions from store.
 func NewManager(store eventlog.Store, cfg Config) *Manager {
 	cfg.fill()
-	m := &Manager{cfg: cfg, store: store, hubs: map[string]*Hub{}, idle: map[*Hub]*time.Timer{},
-		stop: make(chan struct{}), drained: make(chan struct{})}
+	m := &Manager{cfg: cfg, store: store, instance: newInstanceID(), hubs: map[string]*Hub{}, idle: map[*Hub]*time.Timer{},
+		stop: make(chan struct{}), drained: make(chan struct{}), writers: newWriterPool()}
 	// A store that loses live events when its connection drops (Redis
 	// pub/sub) says so; every hub then re-reads its log.
 	if r, ok := store.(interface{ Resync() <-chan struct{} }); ok {
@@ -383,6 +413,7 @@ func (m *Manager) Shutdown(ctx context.Context) {
 		h.close()
 	}
 	m.wg.Wait()
+	m.writers.close(ctx.Done())
 }
 
 // begin counts a command in flight, or refuses it during shutdown.

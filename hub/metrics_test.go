@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,4 +112,59 @@ func lagCount(t *testing.T, m *Metrics) uint64 {
 		t.Fatal(err)
 	}
 	return fams[0].GetMetric()[0].GetHistogram().GetSampleCount()
+}
+
+// silentStore is the real embedded store whose subscriptions deliver
+// nothing: the replica learns of events only when it reads them.
+type silentStore struct{ eventlog.Store }
+
+func (s silentStore) Subscribe(ctx context.Context, id string) (<-chan session.Event, func(), error) {
+	ch := make(chan session.Event)
+	var once sync.Once
+	return ch, func() { once.Do(func() { close(ch) }) }, nil
+}
+
+// A batch from the subscription with a hole in its middle, and nothing
+// after it: the replica reads the rest from the log at once rather than
+// waiting for an event or a poll that may never come (found under load:
+// a busy replica drains many events into one batch).
+func TestGapInsideABatchIsFilled(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store, err := eventlog.OpenEmbedded(eventlog.EmbeddedConfig{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Create(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(ctx, "s", session.Event{Cmd: session.Command{Op: session.OpCreate, Session: "s", Code: "12345678", Title: "Hall"}}); err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(silentStore{store}, Config{Metrics: NewMetrics(prometheus.NewRegistry()), PollInterval: time.Hour})
+	defer m.Shutdown(context.Background())
+	h, release, err := m.Acquire(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	var last uint64
+	for range 10 {
+		if last, err = store.Append(ctx, "s", session.Event{Cmd: session.Command{Op: session.OpJoin, Name: "p"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := store.Read(ctx, "s", 1, 100)
+	if err != nil || len(evs) != 10 {
+		t.Fatalf("read %d events: %v", len(evs), err)
+	}
+	// Offsets 2, 3, then 5 to 11: 4 is missing.
+	h.applyBatch(append(evs[:2:2], evs[3:]...))
+	h.mu.RLock()
+	got := h.state.Offset
+	h.mu.RUnlock()
+	if got != last {
+		t.Fatalf("the replica is at offset %d after the batch, want %d", got, last)
+	}
 }

@@ -44,14 +44,23 @@ type patchMsg struct {
 	Activity string `json:"activity"`
 	Offset   uint64 `json:"offset"`
 	Base     uint64 `json:"base"`
-	Now      string `json:"now"`
+	// Now is the server's clock, at most every patchClockEvery per role
+	// (docs/protocol.md): on a busy board it was an eighth of the bytes.
+	Now string `json:"now,omitempty"`
 	patch.Patch
 }
+
+// patchClockEvery is how often patches carry the server's clock. Pages
+// correct their clock from the earliest-arriving of their last samples
+// (static/js/conn.js), and welcomes, whole views and pongs carry it too;
+// a clock does not drift measurably in a few seconds.
+const patchClockEvery = 5 * time.Second
 
 // makePatch diffs the last pushed view with the new one, v, and returns
 // the patch frame, or nil when a whole view must go (no earlier push, a
 // kind without a list, or a change no patch can say). It leaves v's parsed
-// form in next for the next tick's diff.
+// form in next for the next tick's diff. now is "" when the patch goes
+// without the clock.
 func makePatch(last *pushedView, next *pushedView, id string, offset uint64, now string) []byte {
 	if last == nil {
 		return nil
@@ -136,11 +145,11 @@ func (c *Conn) enqueueViewLocked(f push) {
 				c.setHeldLocked(id, f.offset)
 			}
 		}
-		c.enqueueLocked(f.key, f.frame)
+		c.enqueueLocked(f.key, f.frame, f.wire)
 		return
 	}
 	if f.activity == "" || !c.patches {
-		c.enqueueLocked(f.key, f.frame)
+		c.enqueueLocked(f.key, f.frame, f.wire)
 		return
 	}
 	held := c.heldLocked(f.activity)
@@ -148,9 +157,9 @@ func (c *Conn) enqueueViewLocked(f push) {
 	case held != 0 && f.offset <= held:
 		return
 	case f.patch != nil && held == f.base && !c.queuedLocked(f.key):
-		c.enqueueLocked(f.key, f.patch)
+		c.enqueueLocked(f.key, f.patch, f.patchWire)
 	default:
-		c.enqueueLocked(f.key, f.frame)
+		c.enqueueLocked(f.key, f.frame, f.wire)
 	}
 	c.setHeldLocked(f.activity, f.offset)
 }

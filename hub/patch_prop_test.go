@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,14 +31,17 @@ type propRun struct {
 	off     uint64
 	now     time.Time
 	people  []string
-	acts    []string // qa (votes), qa (time, moderated), wordcloud (hold), wordcloud (show), queue
+	acts    []string // qa (votes), qa (time, moderated), wordcloud (hold), wordcloud (show), queue, open, open (moderated)
 	pushed  map[string]*pushedView
 	clients map[string]*propClient
 	hands   []string
 	entries []string
+	answers []string // open answers
 
 	patches, wholes, noChange int
+	firsts                    int // whole views to a client that had none
 	removes                   int // keys removed by patches
+	openPatches               int // patches of open questions' walls with an answer in them
 }
 
 var propRoles = []session.Role{session.Facilitator, session.Display, session.Attendee}
@@ -68,6 +72,8 @@ func newPropRun(t *testing.T, seed uint64) *propRun {
 		{Kind: session.KindWordcloud, Title: "Hold", MaxEntries: 100},
 		{Kind: session.KindWordcloud, Title: "Show", MaxEntries: 100, Moderation: "show"},
 		{Kind: session.KindQueue, Title: "Queue", Constituencies: []string{"north", "south"}},
+		{Kind: session.KindOpen, Title: "Open", MaxEntries: 20},
+		{Kind: session.KindOpen, Title: "Moderated", MaxEntries: 20, Moderated: true},
 	}
 	for _, sp := range specs {
 		out := r.host(session.Command{Op: "activity.create", Spec: &sp})
@@ -105,7 +111,7 @@ func (r *propRun) step() {
 		}
 		return list[r.rng.IntN(len(list))]
 	}
-	switch n := r.rng.IntN(100); {
+	switch n := r.rng.IntN(112); {
 	case n < 22: // ask
 		a := r.acts[r.rng.IntN(2)]
 		r.onScreen(a)
@@ -160,9 +166,19 @@ func (r *propRun) step() {
 	case n < 97: // who sees the results: lists appear and disappear
 		on := r.rng.IntN(2) == 0
 		r.host(session.Command{Op: "activity.reveal", Activity: pick(r.acts), Attendees: &on, Display: &on})
-	default:
+	case n < 100:
 		r.host(session.Command{Op: "activity.close", Activity: pick(r.acts)})
 		r.host(session.Command{Op: "activity.open", Activity: pick(r.acts)})
+	case n < 108: // open answers, newest first on every wall
+		a := r.acts[5+r.rng.IntN(2)]
+		r.onScreen(a)
+		out := r.apply(who, session.Command{Op: "open.submit", Activity: a, Text: fmt.Sprint("Answer ", r.off)})
+		if out.Result.Entry != "" {
+			r.answers = append(r.answers, out.Result.Entry)
+		}
+	default:
+		actions := []string{"approve", "hide", "highlight", "unhighlight"}
+		r.host(session.Command{Op: "open.moderate", Activity: r.acts[5+r.rng.IntN(2)], Entry: pick(r.answers), Action: actions[r.rng.IntN(len(actions))]})
 	}
 }
 
@@ -184,6 +200,9 @@ func (r *propRun) tick() {
 			cl := r.clients[k]
 			if f == nil {
 				r.wholes++
+				if last == nil {
+					r.firsts++
+				}
 				pv, err := patch.Parse(v)
 				if err != nil {
 					r.t.Fatal(err)
@@ -192,6 +211,9 @@ func (r *propRun) tick() {
 				continue
 			}
 			r.patches++
+			if r.s.Activity(id).Kind == session.KindOpen && strings.Contains(string(f), `"upsert":[{`) {
+				r.openPatches++
+			}
 			var m struct {
 				Type     string `json:"type"`
 				Activity string `json:"activity"`
@@ -243,6 +265,9 @@ func TestPatchedClientsHoldEveryRolesView(t *testing.T) {
 					}
 				}
 			}
+			if r.openPatches == 0 {
+				t.Fatal("no open answer went out in a patch")
+			}
 			// Most pushes must be patches, or this tested nothing.
 			if r.patches < 4*r.wholes {
 				t.Fatalf("%d patches against %d whole views", r.patches, r.wholes)
@@ -268,7 +293,7 @@ func TestPatchesFollowTheTopOfALongBoard(t *testing.T) {
 			r.tick()
 		}
 	}
-	for _, e := range r.s.Activity(qa).QA.Entries {
+	for _, e := range r.s.Activity(qa).Body.(*session.QA).Entries {
 		r.entries = append(r.entries, e.ID)
 	}
 	r.removes = 0
@@ -283,7 +308,9 @@ func TestPatchesFollowTheTopOfALongBoard(t *testing.T) {
 	if got := len(r.clients[string(session.Attendee)+"/a"+qa].view.Items); got != 200 {
 		t.Fatalf("the attendee holds %d entries, want 200", got)
 	}
-	if r.patches < 10*r.wholes {
-		t.Fatalf("%d patches against %d whole views", r.patches, r.wholes)
+	// Entries leaving and coming back are patches: the only whole views
+	// are each client's first.
+	if r.wholes != r.firsts || r.patches < 5*r.firsts {
+		t.Fatalf("%d patches against %d whole views, %d of them first views", r.patches, r.wholes, r.firsts)
 	}
 }

@@ -19,6 +19,11 @@ import (
 func (h *Hub) run() {
 	log := h.m.cfg.Logger.With("session", h.id)
 	events, unsubscribe, err := h.load()
+	if err == nil {
+		// Before the first welcome, so that a display welcomed here sees
+		// every reaction tapped on other instances after it.
+		h.subscribeTallies()
+	}
 	h.loadErr = err
 	close(h.loaded)
 	if err != nil {
@@ -31,6 +36,10 @@ func (h *Hub) run() {
 	}
 	defer unsubscribe()
 	h.m.goroutine(h.pushLoop)
+	h.m.goroutine(h.reactionLoop)
+	h.m.goroutine(h.presenceLoop)
+
+	h.m.goroutine(h.deadlineLoop)
 	h.m.goroutine(func() { h.snaps.run(h.ctx) })
 
 	poll := time.NewTicker(h.m.cfg.PollInterval)
@@ -264,13 +273,17 @@ func (h *Hub) applyBatch(evs []session.Event) {
 	}
 	now := time.Now()
 	h.mu.Lock()
-	applied := false
+	applied, gap := false, false
 	for _, e := range evs {
 		if e.Offset <= h.state.Offset {
 			continue
 		}
 		if e.Offset != h.state.Offset+1 {
-			break // the rest comes with the next catch-up
+			// A gap inside the batch (a busy replica drains many events
+			// at once): read the rest from the log below, rather than
+			// wait for the next event or poll, which may be the last.
+			gap = true
+			break
 		}
 		out := h.state.Apply(e)
 		if out.Result.Err != nil && e.Cmd.Op == "invalid" {
@@ -297,6 +310,14 @@ func (h *Hub) applyBatch(evs []session.Event) {
 	}
 	if due {
 		h.snaps.snapshot()
+	}
+	if gap {
+		h.m.cfg.Metrics.gap()
+		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+		defer cancel()
+		if err := h.readFrom(ctx); err != nil {
+			h.m.cfg.Logger.Warn("filling a gap", "session", h.id, "err", err)
+		}
 	}
 }
 
@@ -334,13 +355,20 @@ func (h *Hub) Export(ctx context.Context) (Export, error) {
 	defer h.mu.RUnlock()
 	s := h.state
 	x := Export{ID: s.ID, Code: s.Code, Title: s.Title, State: "live", CreatedAt: s.CreatedAt.UTC().Format(time.RFC3339),
-		Offset: s.Offset, Participants: len(s.Participants), Activities: []any{}}
+		Offset: s.Offset, Participants: len(s.Participants), Activities: []any{},
+		Languages: s.Languages, Constituencies: s.Constituencies, ConstituencyNames: s.ConstituencyNames()}
 	if s.Ended {
 		x.State = "ended"
 	}
 	for _, a := range s.Activities {
+		if a.Deleted {
+			continue
+		}
 		x.Activities = append(x.Activities, a.Export())
+		x.CSV = append(x.CSV, a.CSV()...)
 	}
+	x.Reactions = s.ReactionMinutes()
+	x.CSV = append(x.CSV, s.ReactionCSV()...)
 	return x, nil
 }
 
@@ -353,7 +381,17 @@ type Export struct {
 	CreatedAt    string `json:"createdAt"`
 	Offset       uint64 `json:"offset"`
 	Participants int    `json:"participants"`
-	Activities   []any  `json:"activities"`
+	// The session's settings, as its views carry them.
+	Languages      []string `json:"languages,omitempty"`
+	Constituencies []string `json:"constituencies,omitempty"`
+	// ConstituencyNames translate Constituencies, the identities every
+	// "constituency" of the export holds.
+	ConstituencyNames []map[string]string `json:"constituencyNames,omitempty"`
+	Activities        []any               `json:"activities"`
+	// Reactions are the session's reactions per minute (PROTOCOL.md 1.2).
+	Reactions []session.ReactionMinute `json:"reactions,omitempty"`
+	// CSV is every activity's rows of the CSV export, from the same state.
+	CSV [][]string `json:"-"`
 }
 
 // Title returns the session's title and code.

@@ -82,6 +82,7 @@ func shown(m map[string]any) any {
 func TestTickPushesUnchangedViewsOnlyToNewConnections(t *testing.T) {
 	th := newTickHub(t)
 	old := th.phone()
+	th.apply(old.participant, session.Command{ID: "v0", Op: "vote", Activity: th.act, Choices: []int{0}})
 	th.h.tick(true)
 	if got := taken(t, old); len(got) != 1 || shown(got[0]) != nil {
 		t.Fatalf("first tick for a new phone: %v", got)
@@ -89,12 +90,13 @@ func TestTickPushesUnchangedViewsOnlyToNewConnections(t *testing.T) {
 
 	// More phones join, some before a tick with nothing new for phones
 	// (a join changes only the count, which phones are not pushed), some
-	// after; then one votes on a poll whose results phones do not see:
-	// the view phones see is unchanged.
+	// after; then one changes their vote on a poll whose results phones
+	// do not see: the view phones see is unchanged (a new voter would
+	// change its "responses").
 	early := th.phone()
 	th.h.tick(true)
 	voter := th.phone()
-	th.apply(voter.participant, session.Command{ID: "v", Op: "vote", Activity: th.act, Choices: []int{0}})
+	th.apply(old.participant, session.Command{ID: "v", Op: "vote", Activity: th.act, Choices: []int{1}})
 	th.h.tick(true)
 	for _, c := range []*Conn{old, early} {
 		if got := taken(t, c); len(got) != 0 {

@@ -20,6 +20,12 @@ const (
 	TypeReconnect = "reconnect"
 	TypePing      = "ping"
 	TypePong      = "pong"
+	// TypeReactions pushes a reaction tick's counts to facilitators and
+	// displays (PROTOCOL.md 1.2).
+	TypeReactions = "reactions"
+	// TypeReact is a tap sent as a message of its own: never answered
+	// unless refused, so that a storm of taps costs no acks.
+	TypeReact = "react"
 )
 
 // Error codes, on the websocket and in HTTP error bodies.

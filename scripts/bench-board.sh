@@ -8,11 +8,19 @@
 #   CASES="qa500 words" scripts/bench-board.sh 1000 5000
 #
 # Cases: qaN (N questions asked before the phones join, then 50 upvotes/s
-# spread evenly over them), words (100 different words, revealed to
+# spread evenly over them; qaNz: the same with upvotes gathered on the
+# first questions asked, a Zipf law of exponent $SKEW, default 1.1), words (100 different words, revealed to
 # attendees, 20 submissions/s), queue (hands raised and lowered, 20/s).
 # Each prints one JSON line: bytes per phone per second (mean, p95), ack
 # latency, and the server's CPU (utime+stime from /proc over 10 s of the
 # send phase, in cores).
+#
+# SERVER_ARGS go to the server (e.g. "--attendee-interval 500ms"),
+# LOAD_ARGS to every load run (e.g. "--slow-phones 5": five phones on an
+# emulated 1 Mbit/s link, 40 ms each way, whose upvote-to-view latency is
+# then in the line as "slow"). PROFILE=1 also takes the server's CPU
+# profile over the same 10 s, in $OUT/<case>-<phones>-<mode>.pprof
+# (go tool pprof -top bin/townhall FILE).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -47,7 +55,10 @@ trap stop_server EXIT
 start_server() {
 	local data
 	data=$(mktemp -d "$OUT/data.XXXXXX")
-	"$BIN/townhall" --addr "127.0.0.1:$PORT" --data "$data" --log-level warn 2>>"$OUT/server.log" &
+	# shellcheck disable=SC2086 # SERVER_ARGS are words on purpose
+	local debug=()
+	[ -n "${PROFILE:-}" ] && debug=(--debug-addr "127.0.0.1:$((PORT + 1))")
+	"$BIN/townhall" --addr "127.0.0.1:$PORT" --data "$data" --log-level warn "${debug[@]}" ${SERVER_ARGS:-} 2>>"$OUT/server.log" &
 	SERVER_PID=$!
 	for _ in $(seq 100); do
 		curl -fsS "$BASE/healthz" >/dev/null 2>&1 && return 0
@@ -74,11 +85,14 @@ wait_for_attendees() {
 run_case() { # run_case CASE PHONES MODE
 	local c=$1 n=$2 mode=$3 name=$1-$2-$3 args=()
 	case $c in
+	qa*z) args=(--scenario qa --questions "$(echo "$c" | tr -dc 0-9)" --rate 50 --upvote-skew "${SKEW:-1.1}") ;;
 	qa*) args=(--scenario qa --questions "${c#qa}" --rate 50) ;;
 	words) args=(--scenario words --vocabulary 100 --max-entries 20 --reveal-attendees --rate 20) ;;
 	queue) args=(--scenario queue --rate 20) ;;
 	esac
 	[ "$mode" = patches ] && args+=(--patches)
+	# shellcheck disable=SC2206 # LOAD_ARGS are words on purpose
+	args+=(${LOAD_ARGS:-})
 	start_server
 	"$BIN/townhall-load" --url "$BASE" --phones "$n" --join-rate 1000 --duration "$DURATION" \
 		--json --quiet --timeout 5m "${args[@]}" >"$OUT/$name.json" 2>"$OUT/$name.err" &
@@ -87,7 +101,11 @@ run_case() { # run_case CASE PHONES MODE
 	sleep 3
 	local c0 c1
 	c0=$(cpu_ticks)
-	sleep 10
+	if [ -n "${PROFILE:-}" ]; then
+		curl -fsS -o "$OUT/$name.pprof" "http://127.0.0.1:$((PORT + 1))/debug/pprof/profile?seconds=10"
+	else
+		sleep 10
+	fi
 	c1=$(cpu_ticks)
 	wait "$load" || true
 	stop_server
@@ -95,7 +113,7 @@ run_case() { # run_case CASE PHONES MODE
 		--argjson cores "$(echo "($c1 - $c0) / $TCK / 10" | bc -l)" \
 		'{case: $case, mode: $mode, phones: $n, ok, connected, acked,
 		  bytesPerPhone: .bytesPerPhonePerSecond, steady: .bytesPerPhonePerSecondSteady, ack: .ackLatency, display: .displayLatency,
-		  serverCores: $cores, patches, lost: .export.lost, doubled: .export.doubled}' \
+		  serverCores: $cores, patches, slow: .slowPhones, lost: .export.lost, doubled: .export.doubled}' \
 		"$OUT/$name.json" | tee -a "$OUT/summary.jsonl"
 }
 

@@ -9,8 +9,10 @@
 #   CASES="qa500 words" MODES="whole patches" RATE=50mbit DELAY=40ms LOSS=0.5% sudo scripts/bench-hall.sh 1000
 #
 # The link: $RATE shared, $DELAY each way (80 ms round trip by default),
-# $LOSS each way, netem on both ends of one veth pair. The cases are those
-# of scripts/bench-board.sh; each prints one JSON line like it.
+# $LOSS each way: netem, or internal/tools/hallink on a kernel without it.
+# The cases are those
+# of scripts/bench-board.sh, and so are SERVER_ARGS and LOAD_ARGS; each
+# prints one JSON line like it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -43,11 +45,16 @@ PORT=8080
 BASE=http://$SRV_IP:$PORT
 TCK=$(getconf CLK_TCK)
 SERVER_PID=
+LINK_PID=
 
 cleanup() {
 	if [ -n "$SERVER_PID" ]; then
 		kill "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	if [ -n "$LINK_PID" ]; then
+		kill "$LINK_PID" 2>/dev/null || true
+		wait "$LINK_PID" 2>/dev/null || true
 	fi
 	ip netns del "$NS_S" 2>/dev/null || true
 	ip netns del "$NS_H" 2>/dev/null || true
@@ -56,33 +63,41 @@ trap cleanup EXIT
 
 ip netns add "$NS_S"
 ip netns add "$NS_H"
-ip link add "$VS" type veth peer name "$VH"
-ip link set "$VS" netns "$NS_S"
-ip link set "$VH" netns "$NS_H"
-ip -n "$NS_S" addr add "$SRV_IP/30" dev "$VS"
-ip -n "$NS_H" addr add "$HALL_IP/30" dev "$VH"
 for ns in "$NS_S" "$NS_H"; do ip -n "$ns" link set lo up; done
+# The link: netem on both ends of a veth pair where the kernel has it;
+# where it has not (this machine's), a TUN device in each namespace and
+# internal/tools/hallink between them, which does what netem would: the
+# rate, the delay and the loss, each way. Its counts are in $OUT/link.json.
+# netem's own queue holds what the rate cannot send yet: a second of it.
+LIMIT=${LIMIT:-5000}
+if ip link add "$VS" type veth peer name "$VH" &&
+	ip link set "$VS" netns "$NS_S" && ip link set "$VH" netns "$NS_H" &&
+	tc -n "$NS_S" qdisc add dev "$VS" root netem rate "$RATE" delay "$DELAY" loss "$LOSS" limit "$LIMIT" 2>/dev/null; then
+	tc -n "$NS_H" qdisc add dev "$VH" root netem rate "$RATE" delay "$DELAY" loss "$LOSS" limit "$LIMIT"
+	ip -n "$NS_S" addr add "$SRV_IP/30" dev "$VS"
+	ip -n "$NS_H" addr add "$HALL_IP/30" dev "$VH"
+	LINK="$RATE, $DELAY each way, $LOSS loss each way (netem)"
+else
+	ip -n "$NS_S" link del "$VS" 2>/dev/null || true
+	go build -o "$BIN/hallink" ./internal/tools/hallink
+	ip -n "$NS_S" tuntap add dev "$VS" mode tun
+	ip -n "$NS_H" tuntap add dev "$VH" mode tun
+	ip -n "$NS_S" addr add "$SRV_IP" peer "$HALL_IP" dev "$VS"
+	ip -n "$NS_H" addr add "$HALL_IP" peer "$SRV_IP" dev "$VH"
+	"$BIN/hallink" --a "$NS_S:$VS" --b "$NS_H:$VH" --rate "$RATE" --delay "$DELAY" --loss "$LOSS" >"$OUT/link.json" &
+	LINK_PID=$!
+	LINK="$RATE, $DELAY each way, $LOSS loss each way (hallink: this kernel has no netem)"
+fi
 ip -n "$NS_S" link set "$VS" up
 ip -n "$NS_H" link set "$VH" up
-# netem's own queue holds what the rate cannot send yet: a second of it.
-# A kernel without sch_netem gets the rate alone, from tbf, and the JSON
-# says so in "link".
-LIMIT=${LIMIT:-5000}
-LINK="$RATE, $DELAY each way, $LOSS loss each way (netem)"
-for dev in "$NS_S $VS" "$NS_H $VH"; do
-	set -- $dev
-	if ! tc -n "$1" qdisc add dev "$2" root netem rate "$RATE" delay "$DELAY" loss "$LOSS" limit "$LIMIT" 2>/dev/null; then
-		tc -n "$1" qdisc add dev "$2" root tbf rate "$RATE" burst 64kb latency 1s
-		LINK="$RATE each way, no delay, no loss (tbf: this kernel has no netem)"
-	fi
-done
 
 in_srv() { ip netns exec "$NS_S" "$@"; }
 
 start_server() {
 	local data
 	data=$(mktemp -d "$OUT/data.XXXXXX")
-	ip netns exec "$NS_S" "$BIN/townhall" --addr "$SRV_IP:$PORT" --data "$data" --log-level warn 2>>"$OUT/server.log" &
+	# shellcheck disable=SC2086 # SERVER_ARGS are words on purpose
+	ip netns exec "$NS_S" "$BIN/townhall" --addr "$SRV_IP:$PORT" --data "$data" --log-level warn ${SERVER_ARGS:-} 2>>"$OUT/server.log" &
 	SERVER_PID=$!
 	for _ in $(seq 100); do
 		in_srv curl -fsS "$BASE/healthz" >/dev/null 2>&1 && return 0
@@ -119,6 +134,8 @@ run_case() { # run_case CASE PHONES MODE
 	vote) args=(--scenario vote --rate 40 --reveal-attendees) ;;
 	esac
 	[ "$mode" = patches ] && args+=(--patches)
+	# shellcheck disable=SC2206 # LOAD_ARGS are words on purpose
+	args+=(${LOAD_ARGS:-})
 	start_server
 	ip netns exec "$NS_H" "$BIN/townhall-load" --allow-remote --url "$BASE" --phones "$n" --join-rate 500 --duration "$DURATION" \
 		--connect-timeout 60s --json --quiet --timeout 8m "${args[@]}" >"$OUT/$name.json" 2>"$OUT/$name.err" &
@@ -136,7 +153,7 @@ run_case() { # run_case CASE PHONES MODE
 		'{case: $case, mode: $mode, phones: $n, link: $link, ok, connected, connectionFailures, acked, unacked,
 		  bytesPerPhone: .bytesPerPhonePerSecond, steady: .bytesPerPhonePerSecondSteady,
 		  ack: .ackLatency, display: .displayLatency, displayMissing,
-		  serverCores: $cores, patches, lost: .export.lost, doubled: .export.doubled, errors}' \
+		  serverCores: $cores, patches, slow: .slowPhones, lost: .export.lost, doubled: .export.doubled, errors}' \
 		"$OUT/$name.json" | tee -a "$OUT/summary.jsonl"
 }
 

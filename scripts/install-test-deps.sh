@@ -9,6 +9,7 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus) # promtool checks deploy/prometheus
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils) # e2e/report_test.go reads the printed report
 # e2e/haproxy_test.go; Debian puts haproxy in /usr/sbin, not on every PATH.
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 if [ ${#missing[@]} -gt 0 ]; then

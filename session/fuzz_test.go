@@ -33,6 +33,10 @@ func wireOf(t *testing.T, c Command) []byte {
 		m["activity"] = c.Spec
 	}
 	m["type"] = "cmd"
+	// The log's mark of a cleared list is said on the wire as the list.
+	if delete(m, "noConstituencies"); c.NoConstituencies {
+		m["constituencies"] = []string{}
+	}
 	out, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

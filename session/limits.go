@@ -42,7 +42,7 @@ func (s *State) v11() bool { return s.Rules >= RulesV11 }
 
 // v11 says whether the activity's session runs version 1.1 rules; an
 // activity of no state (a test's own) does.
-func (a *Activity) v11() bool { return a.rules == nil || *a.rules >= RulesV11 }
+func (a *Activity) v11() bool { return a.s == nil || a.s.v11() }
 
 // The defaults of Limits.
 const (
@@ -72,10 +72,10 @@ func (l Limits) queueShown() int { return orDefault(l.QueueShown, DefaultQueueSh
 // limits are the limits of the state the activity belongs to; an activity
 // of no state (a test's own) has the defaults.
 func (a *Activity) limits() Limits {
-	if a.lim == nil {
+	if a.s == nil {
 		return Limits{}
 	}
-	return *a.lim
+	return a.s.Limits
 }
 
 // count writes a count for a person: 5,000 rather than 5000.

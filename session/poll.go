@@ -4,10 +4,10 @@ import "strconv"
 
 // Poll is a single or multiple choice question.
 type Poll struct {
-	Options    []string `json:"options"`
-	Multi      bool     `json:"multi"`
-	MaxChoices int      `json:"maxChoices"`
-	Counts     []int    `json:"counts"`
+	Options    []Text `json:"options"`
+	Multi      bool   `json:"multi"`
+	MaxChoices int    `json:"maxChoices"`
+	Counts     []int  `json:"counts"`
 	// Votes holds each participant's current choices.
 	Votes map[string][]int `json:"votes"`
 }
@@ -15,12 +15,19 @@ type Poll struct {
 const maxOptions = 50
 
 func newPoll(spec *ActivitySpec) (*Poll, *Error) {
-	if len(spec.Options) < 2 || len(spec.Options) > maxOptions {
-		return nil, errorf(CodeBadRequest, "A poll needs 2 to "+strconv.Itoa(maxOptions)+" options.")
+	if _, err := CheckSegmenting(spec); err != nil {
+		return nil, err
 	}
 	p := &Poll{Multi: spec.Multi, MaxChoices: 1, Votes: map[string][]int{}}
-	for _, o := range spec.Options {
-		label, err := cleanText(o, 200, false)
+	options, err := spec.TextList("options", spec.Options)
+	if err != nil {
+		return nil, err
+	}
+	if len(options) < 2 || len(options) > maxOptions {
+		return nil, errorf(CodeBadRequest, "A poll needs 2 to "+strconv.Itoa(maxOptions)+" options.")
+	}
+	for _, o := range options {
+		label, err := spec.cleanText(o, 200, false)
 		if err != nil {
 			return nil, err
 		}
@@ -37,11 +44,17 @@ func newPoll(spec *ActivitySpec) (*Poll, *Error) {
 }
 
 func init() {
-	register("vote", Attendee, KindPoll, vote)
+	register(Kind{
+		Name: KindPoll, Field: "poll",
+		Revealed: Revealed{Attendees: false, Display: true},
+		New:      func(spec *ActivitySpec) (Body, *Error) { return newPoll(spec) },
+		Empty:    func() Body { return &Poll{} },
+		Ops:      map[string]Op{"vote": {Role: Attendee, Fn: vote}},
+	})
 }
 
 func vote(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
-	p := a.Poll
+	p := a.Body.(*Poll)
 	if err := needOpen(a); err != nil {
 		return Result{}, nil, err
 	}
@@ -73,4 +86,98 @@ func vote(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 		p.Counts[c]++
 	}
 	return Result{}, []string{e.Actor}, nil
+}
+
+type optionView struct {
+	Label  string            `json:"label"`
+	Labels map[string]string `json:"labels,omitempty"`
+	Votes  *int              `json:"votes,omitempty"`
+}
+
+type pollView struct {
+	baseView
+	Multi      bool         `json:"multi"`
+	MaxChoices int          `json:"maxChoices"`
+	Options    []optionView `json:"options"`
+	Voters     *int         `json:"voters,omitempty"`
+	segmentFields
+}
+
+// pollCounts are a poll's counts for one constituency.
+type pollCounts struct {
+	Options []optionView `json:"options"`
+	Voters  int          `json:"voters"`
+}
+
+// segmentCounts counts the votes of one constituency's voters, the
+// options labelled in lang.
+func (p *Poll) segmentCounts(a *Activity, lang string) func([][]int) any {
+	return func(votes [][]int) any {
+		c := pollCounts{Options: make([]optionView, len(p.Options)), Voters: len(votes)}
+		n := make([]int, len(p.Options))
+		for _, ch := range votes {
+			for _, i := range ch {
+				n[i]++
+			}
+		}
+		for i, o := range p.Options {
+			c.Options[i] = optionView{Label: a.text(o, lang), Votes: &n[i]}
+		}
+		return c
+	}
+}
+
+// View implements Body.
+func (p *Poll) View(a *Activity, role Role, lang string) any { return p.view(a, role, lang) }
+
+// responses counts voters.
+func (p *Poll) responses() int { return len(p.Votes) }
+
+// Export implements Body: every count, as the facilitator sees it, and
+// every constituency's however small.
+func (p *Poll) Export(a *Activity) any {
+	v := p.view(a, Facilitator, "")
+	v.segmentFields = segmentsOf(a, forExport, p.Votes, p.segmentCounts(a, ""))
+	return v
+}
+
+// You implements Body.
+func (p *Poll) You(a *Activity, participant string) map[string]any {
+	return map[string]any{"choices": nonNil(p.Votes[participant])}
+}
+
+// CSV implements Body: one row per option, then, segmented, one per
+// option and constituency.
+func (p *Poll) CSV(a *Activity) []CSVRow {
+	rows := make([]CSVRow, len(p.Options))
+	voters := strconv.Itoa(len(p.Votes))
+	for i, o := range p.Options {
+		rows[i] = CSVRow{Item: a.text(o, ""), Count: strconv.Itoa(p.Counts[i]), Status: a.State, Voters: voters}
+	}
+	for _, sg := range segmentsOf(a, forExport, p.Votes, p.segmentCounts(a, "")).Segments {
+		c := sg.Counts.(pollCounts)
+		for _, o := range c.Options {
+			rows = append(rows, CSVRow{Item: o.Label, Count: strconv.Itoa(*o.Votes), Status: a.State,
+				Voters: strconv.Itoa(c.Voters), Constituency: segmentName(sg.Constituency)})
+		}
+	}
+	return rows
+}
+
+func (p *Poll) view(a *Activity, role Role, lang string) pollView {
+	v := pollView{baseView: a.base(role, lang), Multi: p.Multi, MaxChoices: p.MaxChoices, Options: make([]optionView, len(p.Options))}
+	show := a.revealedTo(role)
+	for i, o := range p.Options {
+		v.Options[i].Label, v.Options[i].Labels = a.texts(o, role, lang)
+		if show {
+			n := p.Counts[i]
+			v.Options[i].Votes = &n
+		}
+	}
+	if show {
+		n := len(p.Votes)
+		v.Voters = &n
+	}
+	v.segmentFields = segmentsIn(a, role, lang, p.Votes, p.segmentCounts(a, lang))
+	return v
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -314,14 +315,142 @@ func TestQAReveal(t *testing.T) {
 // Attendees and displays get at most 200 entries; the facilitator and the
 // export get all.
 func TestQABoardLimit(t *testing.T) {
-	r := scQAOf(t, ActivitySpec{}, "Ana")
+	r := scQAOf(t, ActivitySpec{}, "Ana", "Ben", "Cy", "Dee")
 	r.s.Limits.QAEntriesPerParticipant = 205
-	for i := range 205 {
-		r.quick("Ana", Command{Op: "qa.ask", Text: fmt.Sprint("idea ", i)})
+	ids := make([]string, 205)
+	for i := range ids {
+		ids[i] = r.quick("Ana", Command{Op: "qa.ask", Text: fmt.Sprint("idea ", i)}).Result.Entry
 	}
-	r.upvote("Ana", "q210") // the last one asked
 	scEqual(t, "attendee", len(r.board(Attendee)), 200)
-	scEqual(t, "the most voted first", r.board(Display)[0], "idea 204 1 visible")
+	scEqual(t, "the earliest 200 of a board with no votes", r.board(Attendee)[199], "idea 199 0 visible")
 	scEqual(t, "facilitator", len(r.board(Facilitator)), 205)
 	scEqual(t, "export", len(r.board("export")), 205)
+
+	// The cut stays until an entry beyond it has boardMargin (3) votes
+	// more than the last one inside: two votes only reorder the
+	// facilitator's list.
+	r.upvote("Ben", ids[204])
+	r.upvote("Cy", ids[204])
+	scEqual(t, "two votes beyond the cut", r.board(Display)[0], "idea 0 0 visible")
+	scEqual(t, "the facilitator sees it first", r.board(Facilitator)[0], "idea 204 2 visible")
+	r.upvote("Dee", ids[204])
+	scEqual(t, "three votes: in, the most voted first", r.board(Display)[0], "idea 204 3 visible")
+	scEqual(t, "the last one inside left", r.board(Attendee)[199], "idea 198 0 visible")
+	scEqual(t, "still 200", len(r.board(Attendee)), 200)
+
+	// A vote taken back moves nothing until the margin is crossed back.
+	r.upvote("Dee", ids[204])
+	r.upvote("Cy", ids[204])
+	scEqual(t, "one vote left, still in", r.board(Display)[0], "idea 204 1 visible")
+
+	// A pinned entry comes in at once; a hidden one makes room for the
+	// first beyond the cut.
+	r.moderate(ids[203], "pin")
+	scEqual(t, "pinned first", r.board(Attendee)[0], "idea 203 0 visible pinned")
+	scEqual(t, "the last unpinned one left", r.board(Attendee)[199], "idea 197 0 visible")
+	r.moderate(ids[0], "hide")
+	scEqual(t, "the first beyond the cut took the hidden one's place", r.board(Attendee)[199], "idea 198 0 visible")
+	scEqual(t, "still 200 after a hide", len(r.board(Attendee)), 200)
+}
+
+// spotlight sends qa.spotlight as the websocket reads it (its "entry" is
+// a field of its own, so that "" is not mistaken for absent).
+func (r *scScript) spotlight(actor string, fields map[string]any) Command {
+	r.t.Helper()
+	fields["type"], fields["op"], fields["activity"] = "cmd", "qa.spotlight", r.act
+	b, _ := json.Marshal(fields)
+	c, err := ParseCommand(b)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return c
+}
+
+// spotlit is the text of the spotlighted entry role sees, "" for none,
+// or "absent".
+func (r *scScript) spotlit(role Role) string {
+	r.t.Helper()
+	v, ok := r.view(role)["spotlight"]
+	if !ok {
+		return "absent"
+	}
+	if v == nil {
+		return ""
+	}
+	return v.(map[string]any)["text"].(string)
+}
+
+// One question full screen: every role that sees the board sees it whole,
+// even past the entries a display is sent; hiding it takes it down.
+func TestQASpotlight(t *testing.T) {
+	r := scQAOf(t, ActivitySpec{}, "Ana", "Ben")
+	long := strings.Repeat("Why does the ring road end at the river? ", 6)[:240]
+	q := r.ask("Ana", long)
+	other := r.ask("Ben", "When?")
+	for _, role := range []Role{Facilitator, Display, Attendee} {
+		scEqual(t, "nothing spotlighted for "+string(role), r.spotlit(role), "")
+	}
+	r.host(r.spotlight(Host, map[string]any{"entry": q}))
+	for _, role := range []Role{Facilitator, Display, Attendee} {
+		scEqual(t, "the spotlight for "+string(role), r.spotlit(role), long)
+	}
+	r.upvote("Ben", q)
+	scEqual(t, "its votes go with it", r.view(Display)["spotlight"].(map[string]any)["votes"], 1.0)
+	r.moderate(q, "answered")
+	scEqual(t, "an answered question stays up", r.spotlit(Display), long)
+
+	// A display that does not see the board does not see its spotlight.
+	r.host(Command{Op: "activity.reveal", Display: scPtr(false)})
+	scEqual(t, "a display without results", r.spotlit(Display), "")
+	r.host(Command{Op: "activity.reveal", Display: scPtr(true)})
+
+	tests := []struct {
+		name   string
+		by     string
+		fields map[string]any
+		code   string
+	}{
+		{"no entry field", Host, map[string]any{}, CodeBadRequest},
+		{"an unknown entry", Host, map[string]any{"entry": "q999"}, CodeNotFound},
+		{"an attendee", "Ben", map[string]any{"entry": other}, CodeForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r.t = t
+			r.refused(tt.by, r.spotlight(tt.by, tt.fields), tt.code)
+		})
+	}
+	r.t = t
+	r.host(r.spotlight(Host, map[string]any{"entry": other}))
+	scEqual(t, "another question", r.spotlit(Display), "When?")
+	r.moderate(other, "hide")
+	scEqual(t, "hidden: taken down", r.spotlit(Display), "")
+	r.refused(Host, r.spotlight(Host, map[string]any{"entry": other}), CodeConflict)
+	r.host(r.spotlight(Host, map[string]any{"entry": q}))
+	r.host(r.spotlight(Host, map[string]any{"entry": ""}))
+	scEqual(t, "cleared", r.spotlit(Display), "")
+
+	// A question waiting for approval cannot go up.
+	m := scQAOf(t, ActivitySpec{Moderated: true}, "Ana")
+	pending := m.ask("Ana", "Pending?")
+	m.refused(Host, m.spotlight(Host, map[string]any{"entry": pending}), CodeConflict)
+	m.moderate(pending, "approve")
+	m.host(m.spotlight(Host, map[string]any{"entry": pending}))
+	scEqual(t, "approved, then up", m.spotlit(Display), "Pending?")
+}
+
+// Past the board's limit, the spotlighted entry still reaches displays.
+func TestQASpotlightBeyondTheBoard(t *testing.T) {
+	r := scQAOf(t, ActivitySpec{Sort: "time"}, "Ana", "Ben", "Chloé", "Dan", "Eva", "Femi", "Gus", "Hana", "Ivo", "Jo", "Kim")
+	first := r.ask("Ana", "The very first question")
+	for i := 0; i < boardLimit; i++ {
+		r.ask(r.names[1+i%10], fmt.Sprintf("Question %d", i))
+	}
+	r.host(r.spotlight(Host, map[string]any{"entry": first}))
+	for _, e := range r.view(Display)["entries"].([]any) {
+		if e.(map[string]any)["id"] == first {
+			t.Fatal("the test needs the first question beyond the display's board")
+		}
+	}
+	scEqual(t, "spotlight", r.spotlit(Display), "The very first question")
 }

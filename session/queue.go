@@ -15,6 +15,10 @@ type Queue struct {
 	SpeakingSeconds int      `json:"speakingSeconds"`
 	Constituencies  []string `json:"constituencies"`
 	Policy          string   `json:"policy"`
+	// OrderApproval holds points of order raised from phones where the
+	// policy puts them until queue.approve sends them to the front: a
+	// room where any phone could jump the queue needs it.
+	OrderApproval bool `json:"orderApproval,omitempty"`
 	// Waiting holds the raised hands in raise order, not in floor order.
 	Waiting  []*Hand   `json:"waiting"`
 	Speaking *Turn     `json:"speaking,omitempty"`
@@ -22,8 +26,8 @@ type Queue struct {
 
 	// Derived, rebuilt by restore.
 	byHand        map[string]*Hand  // waiting hands by id
-	byParticipant map[string]*Hand  // waiting hands by participant
-	spoke         map[string]bool   // participants with a finished turn
+	byParticipant map[string]*Hand  // waiting hands by participant (none for hands added by hand)
+	spoke         map[string]bool   // speakers (speakerKey) with a finished turn
 	lastTurn      map[string]int    // folded constituency → 1 + index of its latest speech
 	consKey       map[string]string // folded configured constituency → its spelling
 	order         []*Hand           // Waiting in floor order
@@ -45,6 +49,13 @@ type Hand struct {
 	Placed  bool   `json:"placed,omitempty"`
 	Index   int    `json:"index,omitempty"`
 	MovedAt uint64 `json:"movedAt,omitempty"`
+	// ByHand hands were added by the facilitator for someone without a
+	// phone (queue.add): they have no participant.
+	ByHand bool `json:"byHand,omitempty"`
+	// Held is a point of order that waits for queue.approve (a queue with
+	// OrderApproval); until then the policy places it like a hand to
+	// speak.
+	Held bool `json:"held,omitempty"`
 
 	// Derived by refreshOrder: the 1-based place in the floor order, and
 	// for a placed hand the index it was given after ties were settled.
@@ -59,15 +70,18 @@ type Hand struct {
 // Turn is the hand that has the floor, with its timer. Time spoken is
 // ElapsedMS plus, while running, the time since RunningSince.
 type Turn struct {
-	Hand         string    `json:"hand"`
-	Participant  string    `json:"participant"`
-	Name         string    `json:"name"`
-	Constituency string    `json:"constituency"`
+	Hand         string `json:"hand"`
+	Participant  string `json:"participant"`
+	Name         string `json:"name"`
+	Constituency string `json:"constituency"`
+	// Kind is the hand's: a point of order stays one in the record.
+	Kind         string    `json:"kind,omitempty"`
 	StartedAt    time.Time `json:"startedAt"`
 	LimitSeconds int       `json:"limitSeconds"`
 	Paused       bool      `json:"paused"`
 	RunningSince time.Time `json:"runningSince"` // zero while paused
 	ElapsedMS    int64     `json:"elapsedMS"`
+	ByHand       bool      `json:"byHand,omitempty"`
 }
 
 // Speech is a finished turn. MS is the time actually spoken, pauses
@@ -77,9 +91,22 @@ type Speech struct {
 	Participant  string    `json:"participant"`
 	Name         string    `json:"name"`
 	Constituency string    `json:"constituency"`
+	Kind         string    `json:"kind,omitempty"` // empty in records made before it was kept
 	StartedAt    time.Time `json:"startedAt"`
 	EndedAt      time.Time `json:"endedAt"`
 	MS           int64     `json:"ms"`
+	ByHand       bool      `json:"byHand,omitempty"`
+}
+
+// speakerKey names a speaker for "firsttime": the participant, or for
+// someone added by hand, who has no participant, the folded name: the
+// same name added twice is taken for the same person. Participant ids
+// start with "p", so the two never meet.
+func speakerKey(participant, name string) string {
+	if participant != "" {
+		return participant
+	}
+	return "~" + foldKey(name)
 }
 
 // Queue policies: the order of hands that are neither points of order nor
@@ -108,8 +135,17 @@ const (
 	queueMaxLimit        = 36000
 )
 
+// queueSpec is the queue's own part of a spec.
+type queueSpec struct {
+	OrderApproval bool `json:"orderApproval"`
+}
+
 func newQueue(spec *ActivitySpec) (*Queue, *Error) {
-	q := &Queue{SpeakingSeconds: spec.SpeakingSeconds, Policy: spec.Policy, Constituencies: []string{}}
+	var own queueSpec
+	if err := spec.Decode(&own); err != nil {
+		return nil, errorf(CodeBadRequest, "orderApproval must be true or false.")
+	}
+	q := &Queue{SpeakingSeconds: spec.SpeakingSeconds, Policy: spec.Policy, Constituencies: []string{}, OrderApproval: own.OrderApproval}
 	if q.SpeakingSeconds == 0 {
 		q.SpeakingSeconds = queueDefaultSeconds
 	}
@@ -142,6 +178,17 @@ func newQueue(spec *ActivitySpec) (*Queue, *Error) {
 	return q, nil
 }
 
+// sessionDefaults gives a queue created without constituencies the
+// session's (PROTOCOL.md 1.2): copied when it is made, so that a later
+// change of the session's list does not reorder a queue in progress.
+func (q *Queue) sessionDefaults(s *State) {
+	if len(q.Constituencies) > 0 || len(s.Constituencies) == 0 {
+		return
+	}
+	q.Constituencies = append([]string(nil), s.Constituencies...)
+	q.restore()
+}
+
 func validPolicy(p string) bool {
 	return p == PolicyFIFO || p == PolicyAlternate || p == PolicyFirstTime
 }
@@ -158,13 +205,15 @@ func (q *Queue) restore() {
 	q.byParticipant = make(map[string]*Hand, len(q.Waiting))
 	for _, h := range q.Waiting {
 		q.byHand[h.ID] = h
-		q.byParticipant[h.Participant] = h
+		if h.Participant != "" {
+			q.byParticipant[h.Participant] = h
+		}
 		h.key = foldKey(h.Constituency)
 	}
 	q.spoke = map[string]bool{}
 	q.lastTurn = map[string]int{}
 	for i, s := range q.Speeches {
-		q.spoke[s.Participant] = true
+		q.spoke[speakerKey(s.Participant, s.Name)] = true
 		q.lastTurn[foldKey(s.Constituency)] = i + 1
 	}
 	q.refreshOrder()
@@ -172,14 +221,26 @@ func (q *Queue) restore() {
 }
 
 func init() {
-	register("hand.raise", Attendee, KindQueue, handRaise)
-	register("hand.lower", Attendee, KindQueue, handLower)
-	register("queue.next", Facilitator, KindQueue, queueNext)
-	register("queue.move", Facilitator, KindQueue, queueMove)
-	register("queue.remove", Facilitator, KindQueue, queueRemove)
-	register("queue.readd", Facilitator, KindQueue, queueReadd)
-	register("queue.timer", Facilitator, KindQueue, queueTimer)
-	register("queue.policy", Facilitator, KindQueue, queuePolicy)
+	register(Kind{
+		Name: KindQueue, Field: "queue",
+		Revealed: Revealed{Attendees: true, Display: true},
+		New:      func(spec *ActivitySpec) (Body, *Error) { return newQueue(spec) },
+		Empty:    func() Body { return &Queue{} },
+		Ops: map[string]Op{
+			"hand.raise":   {Role: Attendee, Fn: handRaise},
+			"hand.lower":   {Role: Attendee, Fn: handLower},
+			"queue.next":   {Role: Facilitator, Fn: queueNext},
+			"queue.move":   {Role: Facilitator, Fn: queueMove},
+			"queue.remove": {Role: Facilitator, Fn: queueRemove},
+			"queue.readd":  {Role: Facilitator, Fn: queueReadd},
+			"queue.timer":  {Role: Facilitator, Fn: queueTimer},
+			"queue.policy": {Role: Facilitator, Fn: queuePolicy},
+			// The hybrid room (PROTOCOL.md 1.2, "The team").
+			"queue.add":     {Role: Facilitator, Fn: queueAdd},
+			"queue.edit":    {Role: Facilitator, Args: true, Fn: queueEdit},
+			"queue.approve": {Role: Facilitator, Fn: queueApprove},
+		},
+	})
 }
 
 // constituency is the stored form of what a participant chose: the
@@ -209,13 +270,50 @@ func (q *Queue) constituency(s string, v11 bool) (string, *Error) {
 	return "", errorf(CodeBadRequest, "Choose one of the constituencies, or \"other\".")
 }
 
-// inQueue says whether a participant is waiting or speaking.
+// constituencyOf is constituency for a name in any of the session's
+// languages: "Société civile" is the queue's entry that names the same
+// constituency of the session's list, in whichever language the queue's
+// own list (one written in a French console, say) spells it.
+func (q *Queue) constituencyOf(a *Activity, s string, v11 bool) (string, *Error) {
+	if c, err := cleanText(s, queueMaxText, true); err == nil && c != "" && a.s != nil {
+		if i := a.s.constituencyIndex(c); i >= 0 {
+			for _, qc := range q.Constituencies {
+				if a.s.constituencyIndex(qc) == i {
+					return qc, nil
+				}
+			}
+		}
+	}
+	return q.constituency(s, v11)
+}
+
+// inQueue says whether a participant is waiting or speaking. Hands added
+// by hand have no participant: "" is never in the queue.
 func (q *Queue) inQueue(participant string) bool {
+	if participant == "" {
+		return false
+	}
 	return q.byParticipant[participant] != nil || (q.Speaking != nil && q.Speaking.Participant == participant)
 }
 
+// byHandQueued says whether someone added by hand with that name and
+// constituency waits or speaks: two consoles adding the same person at
+// once must not put them in twice.
+func (q *Queue) byHandQueued(name, constituency string) bool {
+	k, c := foldKey(name), foldKey(constituency)
+	if t := q.Speaking; t != nil && t.ByHand && foldKey(t.Name) == k && foldKey(t.Constituency) == c {
+		return true
+	}
+	for _, h := range q.Waiting {
+		if h.ByHand && foldKey(h.Name) == k && h.key == c {
+			return true
+		}
+	}
+	return false
+}
+
 func handRaise(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
-	q := a.Queue
+	q := a.Body.(*Queue)
 	if err := needOpen(a); err != nil {
 		return Result{}, nil, err
 	}
@@ -226,28 +324,36 @@ func handRaise(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if err != nil {
 		return Result{}, nil, errorf(CodeBadRequest, "Name: "+err.Message)
 	}
-	cons, err := q.constituency(e.Cmd.Constituency, a.v11())
+	cons, err := q.constituencyOf(a, e.Cmd.Constituency, a.v11())
 	if err != nil {
 		return Result{}, nil, err
 	}
-	kind := e.Cmd.Kind
-	switch kind {
-	case "":
-		kind = HandSpeak
-	case HandSpeak, HandOrder:
-	default:
-		return Result{}, nil, errorf(CodeBadRequest, "kind must be \"speak\" or \"order\".")
+	kind, err := handKind(e.Cmd.Kind)
+	if err != nil {
+		return Result{}, nil, err
 	}
 	id := "h" + strconv.FormatUint(e.Offset, 10)
 	if dry {
 		return Result{Hand: id}, nil, nil
 	}
-	h := &Hand{ID: id, Participant: e.Actor, Name: name, Constituency: cons, Kind: kind, RaisedAt: e.Time, Seq: e.Offset}
+	h := &Hand{ID: id, Participant: e.Actor, Name: name, Constituency: cons, Kind: kind, RaisedAt: e.Time, Seq: e.Offset,
+		Held: kind == HandOrder && q.OrderApproval}
 	q.add(h)
-	if q.Policy == PolicyFIFO && kind == HandSpeak {
+	if q.Policy == PolicyFIFO && (kind == HandSpeak || h.Held) {
 		return Result{Hand: id}, q.appendFIFO(h), nil
 	}
 	return Result{Hand: id}, with(q.refreshOrder(), e.Actor), nil
+}
+
+// handKind is a hand's kind as sent: "speak" when absent.
+func handKind(k string) (string, *Error) {
+	switch k {
+	case "":
+		return HandSpeak, nil
+	case HandSpeak, HandOrder:
+		return k, nil
+	}
+	return "", errorf(CodeBadRequest, "kind must be \"speak\" or \"order\".")
 }
 
 // appendFIFO puts a new hand into the floor order where refreshOrder would,
@@ -264,19 +370,20 @@ func (q *Queue) appendFIFO(h *Hand) []string {
 	q.order = append(q.order, nil)
 	copy(q.order[j+1:], q.order[j:])
 	q.order[j] = h
-	you := []string{h.Participant}
+	var you []string
 	for i := j; i < len(q.order); i++ {
 		q.order[i].place = i + 1
-		if i > j {
-			you = append(you, q.order[i].Participant)
+		if p := q.order[i].Participant; p != "" {
+			you = append(you, p)
 		}
 	}
 	return you
 }
 
-// with is list with p added first, unless it is there.
+// with is list with p added first, unless it is there or is no
+// participant (a hand added by hand).
 func with(list []string, p string) []string {
-	if slices.Contains(list, p) {
+	if p == "" || slices.Contains(list, p) {
 		return list
 	}
 	return append([]string{p}, list...)
@@ -298,7 +405,9 @@ func (q *Queue) add(h *Hand) {
 	h.key = foldKey(h.Constituency)
 	q.Waiting = append(q.Waiting, h)
 	q.byHand[h.ID] = h
-	q.byParticipant[h.Participant] = h
+	if h.Participant != "" {
+		q.byParticipant[h.Participant] = h
+	}
 }
 
 // leave takes a waiting hand out. Placed hands behind it move up one place,
@@ -320,7 +429,9 @@ func (q *Queue) leave(h *Hand) {
 		}
 	}
 	delete(q.byHand, h.ID)
-	delete(q.byParticipant, h.Participant)
+	if q.byParticipant[h.Participant] == h {
+		delete(q.byParticipant, h.Participant)
+	}
 	h.place = 0
 	for _, w := range q.Waiting {
 		if pos >= 0 && w.Placed && w.Index > pos {
@@ -330,7 +441,7 @@ func (q *Queue) leave(h *Hand) {
 }
 
 func handLower(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
-	q := a.Queue
+	q := a.Body.(*Queue)
 	h := q.byParticipant[e.Actor]
 	if h == nil {
 		return Result{}, nil, errorf(CodeNotFound, "Your hand is not raised.")
@@ -343,7 +454,7 @@ func handLower(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 }
 
 func queueNext(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
-	q := a.Queue
+	q := a.Body.(*Queue)
 	// The facilitator says whose turn they saw end: a click replayed
 	// after the floor changed hands must not end someone else's turn.
 	if cur := e.Cmd.Current; cur != nil {
@@ -365,9 +476,11 @@ func queueNext(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 	if len(q.order) > 0 {
 		h := q.order[0]
 		q.leave(h)
-		q.Speaking = &Turn{Hand: h.ID, Participant: h.Participant, Name: h.Name, Constituency: h.Constituency,
-			StartedAt: e.Time, RunningSince: e.Time, LimitSeconds: q.SpeakingSeconds}
-		you = append(you, h.Participant)
+		q.Speaking = &Turn{Hand: h.ID, Participant: h.Participant, Name: h.Name, Constituency: h.Constituency, Kind: h.Kind,
+			StartedAt: e.Time, RunningSince: e.Time, LimitSeconds: q.SpeakingSeconds, ByHand: h.ByHand}
+		if h.Participant != "" {
+			you = append(you, h.Participant)
+		}
 		you = merge(you, q.refreshOrder())
 	}
 	return Result{}, you, nil
@@ -381,15 +494,15 @@ func (q *Queue) endTurn(at time.Time) []string {
 	if t == nil {
 		return nil
 	}
-	s := &Speech{Hand: t.Hand, Participant: t.Participant, Name: t.Name, Constituency: t.Constituency,
-		StartedAt: t.StartedAt, EndedAt: at, MS: t.spokenMS(at)}
+	s := &Speech{Hand: t.Hand, Participant: t.Participant, Name: t.Name, Constituency: t.Constituency, Kind: t.Kind,
+		StartedAt: t.StartedAt, EndedAt: at, MS: t.spokenMS(at), ByHand: t.ByHand}
 	q.Speeches = append(q.Speeches, s)
-	q.spoke[s.Participant] = true
+	q.spoke[speakerKey(s.Participant, s.Name)] = true
 	q.lastTurn[foldKey(s.Constituency)] = len(q.Speeches)
 	q.Speaking = nil
 	moved := q.refreshOrder()
 	q.refreshStats()
-	return merge([]string{s.Participant}, moved)
+	return merge(with(nil, s.Participant), moved)
 }
 
 // spokenMS is the time spoken until now, pauses excluded. A time stamp
@@ -416,7 +529,7 @@ func (q *Queue) waitingHand(id string) (*Hand, *Error) {
 }
 
 func queueMove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
-	q := a.Queue
+	q := a.Body.(*Queue)
 	h, err := q.waitingHand(e.Cmd.Hand)
 	if err != nil {
 		return Result{}, nil, err
@@ -433,25 +546,25 @@ func queueMove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 }
 
 func queueRemove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
-	q := a.Queue
+	q := a.Body.(*Queue)
 	h, err := q.waitingHand(e.Cmd.Hand)
 	if err != nil {
 		return Result{}, nil, err
 	}
 	if dry {
-		return Result{}, []string{h.Participant}, nil
+		return Result{}, with(nil, h.Participant), nil
 	}
 	q.leave(h)
 	return Result{}, with(q.refreshOrder(), h.Participant), nil
 }
 
 func queueReadd(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
-	q := a.Queue
+	q := a.Body.(*Queue)
 	if len(q.Speeches) == 0 {
 		return Result{}, nil, errorf(CodeNotFound, "Nobody has spoken yet.")
 	}
 	last := q.Speeches[len(q.Speeches)-1]
-	if q.inQueue(last.Participant) {
+	if q.inQueue(last.Participant) || (last.ByHand && q.byHandQueued(last.Name, last.Constituency)) {
 		return Result{}, nil, errorf(CodeBadRequest, "The last speaker is already in the queue.")
 	}
 	id := "h" + strconv.FormatUint(e.Offset, 10)
@@ -459,12 +572,132 @@ func queueReadd(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 		return Result{Hand: id}, nil, nil
 	}
 	q.add(&Hand{ID: id, Participant: last.Participant, Name: last.Name, Constituency: last.Constituency,
-		Kind: HandSpeak, RaisedAt: e.Time, Seq: e.Offset, Placed: true, Index: 0, MovedAt: e.Offset})
+		Kind: HandSpeak, RaisedAt: e.Time, Seq: e.Offset, Placed: true, Index: 0, MovedAt: e.Offset, ByHand: last.ByHand})
 	return Result{Hand: id}, with(q.refreshOrder(), last.Participant), nil
 }
 
+// Refusal reasons of the hybrid queue's ops (Error.Reason).
+const (
+	ReasonAlreadyQueued   = "already_queued"     // Name, added by hand, waits or speaks
+	ReasonNotPointOfOrder = "not_point_of_order" // queue.approve of a hand to speak
+	ReasonNotHeld         = "not_held"           // queue.approve of a point of order already at the front
+)
+
+// queueAdd puts someone without a phone in the queue (a speaker on the
+// video call, or in the room): a hand with no participant. The team adds
+// it, so a point of order added by hand is approved by being added.
+func queueAdd(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	q := a.Body.(*Queue)
+	if err := needOpen(a); err != nil {
+		return Result{}, nil, err
+	}
+	name, err := cleanText(e.Cmd.Name, queueMaxText, false)
+	if err != nil {
+		return Result{}, nil, errorf(CodeBadRequest, "Name: "+err.Message)
+	}
+	cons, err := q.constituencyOf(a, e.Cmd.Constituency, true)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	kind, err := handKind(e.Cmd.Kind)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	// Two consoles adding the same speaker at once: the second is told,
+	// and the speaker is in the queue once.
+	if q.byHandQueued(name, cons) {
+		return Result{}, nil, errorf(CodeConflict, name+" is already in the queue: nothing was changed.").with(ReasonAlreadyQueued, 0, name)
+	}
+	id := "h" + strconv.FormatUint(e.Offset, 10)
+	if dry {
+		return Result{Hand: id}, nil, nil
+	}
+	q.add(&Hand{ID: id, Name: name, Constituency: cons, Kind: kind, RaisedAt: e.Time, Seq: e.Offset, ByHand: true})
+	return Result{Hand: id}, q.refreshOrder(), nil
+}
+
+// queueEditArgs are queue.edit's own fields: absent leaves a field as it
+// is, which a plain string could not tell from "".
+type queueEditArgs struct {
+	Name         *string `json:"name"`
+	Constituency *string `json:"constituency"`
+}
+
+// queueEdit corrects a waiting hand's or the speaker's name or
+// constituency (a phone that chose the wrong one, a name misheard). The
+// record of finished turns is history and stays as it was.
+func queueEdit(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	q := a.Body.(*Queue)
+	var args queueEditArgs
+	if err := e.Cmd.Decode(&args); err != nil {
+		return Result{}, nil, errorf(CodeBadRequest, "name and constituency must be text.")
+	}
+	if e.Cmd.Hand == "" {
+		return Result{}, nil, errorf(CodeBadRequest, "The command needs a hand.")
+	}
+	if args.Name == nil && args.Constituency == nil {
+		return Result{}, nil, errorf(CodeBadRequest, "queue.edit needs \"name\" or \"constituency\".")
+	}
+	h := q.byHand[e.Cmd.Hand]
+	t := q.Speaking
+	if t != nil && t.Hand != e.Cmd.Hand {
+		t = nil
+	}
+	if h == nil && t == nil {
+		return Result{}, nil, errorf(CodeNotFound, "There is no such hand waiting or speaking.")
+	}
+	name, cons, participant := "", "", ""
+	if h != nil {
+		name, cons, participant = h.Name, h.Constituency, h.Participant
+	} else {
+		name, cons, participant = t.Name, t.Constituency, t.Participant
+	}
+	var err *Error
+	if args.Name != nil {
+		if name, err = cleanText(*args.Name, queueMaxText, false); err != nil {
+			return Result{}, nil, errorf(CodeBadRequest, "Name: "+err.Message)
+		}
+	}
+	if args.Constituency != nil {
+		if cons, err = q.constituencyOf(a, *args.Constituency, a.v11()); err != nil {
+			return Result{}, nil, err
+		}
+	}
+	if dry {
+		return Result{Hand: e.Cmd.Hand}, nil, nil
+	}
+	if h != nil {
+		h.Name, h.Constituency, h.key = name, cons, foldKey(cons)
+	} else {
+		t.Name, t.Constituency = name, cons
+	}
+	// "alternate" orders by constituency, the speaker's included.
+	return Result{Hand: e.Cmd.Hand}, with(q.refreshOrder(), participant), nil
+}
+
+// queueApprove sends a held point of order to the front.
+func queueApprove(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
+	q := a.Body.(*Queue)
+	h, err := q.waitingHand(e.Cmd.Hand)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	if h.Kind != HandOrder {
+		return Result{}, nil, errorf(CodeBadRequest, "That hand is not a point of order: nothing was changed.").with(ReasonNotPointOfOrder, 0, "")
+	}
+	// Approved already (by another console) or never held.
+	if !h.Held {
+		return Result{}, nil, errorf(CodeConflict, "That point of order is not waiting for approval: nothing was changed.").with(ReasonNotHeld, 0, "")
+	}
+	if dry {
+		return Result{Hand: h.ID}, nil, nil
+	}
+	h.Held = false
+	return Result{Hand: h.ID}, with(q.refreshOrder(), h.Participant), nil
+}
+
 func queueTimer(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
-	t := a.Queue.Speaking
+	t := a.Body.(*Queue).Speaking
 	if t == nil {
 		return Result{}, nil, errorf(CodeBadRequest, "Nobody has the floor.")
 	}
@@ -505,7 +738,7 @@ func queueTimer(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
 }
 
 func queuePolicy(a *Activity, e *Event, dry bool) (Result, []string, *Error) {
-	q := a.Queue
+	q := a.Body.(*Queue)
 	if !validPolicy(e.Cmd.Policy) {
 		return Result{}, nil, errorf(CodeBadRequest, "policy must be fifo, alternate or firsttime.")
 	}
@@ -531,7 +764,7 @@ func (q *Queue) refreshOrder() []string {
 		switch {
 		case h.Placed:
 			placed = append(placed, h)
-		case h.Kind == HandOrder:
+		case h.Kind == HandOrder && !h.Held:
 			orders = append(orders, h)
 		default:
 			rest = append(rest, h)
@@ -572,7 +805,9 @@ func (q *Queue) refreshOrder() []string {
 	for i, h := range out {
 		if h.place != i+1 {
 			h.place = i + 1
-			moved = append(moved, h.Participant)
+			if h.Participant != "" {
+				moved = append(moved, h.Participant)
+			}
 		}
 	}
 	return moved
@@ -595,12 +830,12 @@ func (q *Queue) newPicker(rest []*Hand) *picker {
 	case PolicyFirstTime:
 		flat := make([]*Hand, 0, len(rest))
 		for _, h := range rest {
-			if !q.spoke[h.Participant] {
+			if !q.spoke[speakerKey(h.Participant, h.Name)] {
 				flat = append(flat, h)
 			}
 		}
 		for _, h := range rest {
-			if q.spoke[h.Participant] {
+			if q.spoke[speakerKey(h.Participant, h.Name)] {
 				flat = append(flat, h)
 			}
 		}
@@ -738,6 +973,8 @@ type HandView struct {
 	Kind         string `json:"kind"`
 	RaisedAt     string `json:"raisedAt"`
 	Placed       bool   `json:"placed,omitempty"`
+	ByHand       bool   `json:"byHand,omitempty"`
+	Held         bool   `json:"held,omitempty"`
 }
 
 // SpeakingView is the speaker with the floor. Time left is LimitSeconds -
@@ -752,6 +989,7 @@ type SpeakingView struct {
 	Paused         bool    `json:"paused"`
 	RunningSince   *string `json:"runningSince"`
 	ElapsedSeconds float64 `json:"elapsedSeconds"`
+	ByHand         bool    `json:"byHand,omitempty"`
 }
 
 // StatView is the floor time of one constituency, finished turns only.
@@ -762,19 +1000,25 @@ type StatView struct {
 }
 
 // SpeechView is one finished turn in the export; Seconds is rounded to 0.1.
+// Kind is "speak" or "order" ("" for a turn recorded before kinds were
+// kept); FirstTime says it was the speaker's first turn in this queue.
 type SpeechView struct {
 	Hand         string  `json:"hand"`
 	Name         string  `json:"name"`
 	Constituency string  `json:"constituency"`
+	Kind         string  `json:"kind,omitempty"`
+	FirstTime    bool    `json:"firstTime"`
 	StartedAt    string  `json:"startedAt"`
 	EndedAt      string  `json:"endedAt"`
 	Seconds      float64 `json:"seconds"`
+	ByHand       bool    `json:"byHand,omitempty"`
 }
 
 type queueView struct {
 	baseView
 	SpeakingSeconds int           `json:"speakingSeconds"`
 	Policy          string        `json:"policy"`
+	OrderApproval   bool          `json:"orderApproval"`
 	Constituencies  []string      `json:"constituencies"`
 	Speaking        *SpeakingView `json:"speaking"`
 	Waiting         []HandView    `json:"waiting"`
@@ -793,17 +1037,17 @@ type queueExport struct {
 // queue only, and their own place in "you": the whole list is what every
 // phone was sent on every raise, a cost that grew with the square of the
 // queue (2,000 hands: 356 KB to each phone).
-func (q *Queue) view(a *Activity, role Role) queueView {
+func (q *Queue) view(a *Activity, role Role, lang string) queueView {
 	shown := q.order
 	if n := a.limits().queueShown(); role == Attendee && len(shown) > n {
 		shown = shown[:n]
 	}
-	v := queueView{baseView: a.base(), SpeakingSeconds: q.SpeakingSeconds, Policy: q.Policy,
+	v := queueView{baseView: a.base(role, lang), SpeakingSeconds: q.SpeakingSeconds, Policy: q.Policy, OrderApproval: q.OrderApproval,
 		Constituencies: nonNil(q.Constituencies), Spoken: len(q.Speeches),
 		Waiting: make([]HandView, len(shown)), WaitingCount: len(q.order)}
 	if t := q.Speaking; t != nil {
 		sv := &SpeakingView{Hand: t.Hand, Name: t.Name, Constituency: t.Constituency, StartedAt: queueTime(t.StartedAt),
-			LimitSeconds: t.LimitSeconds, Paused: t.Paused, ElapsedSeconds: float64(t.ElapsedMS) / 1000}
+			LimitSeconds: t.LimitSeconds, Paused: t.Paused, ElapsedSeconds: float64(t.ElapsedMS) / 1000, ByHand: t.ByHand}
 		if !t.Paused {
 			s := queueTime(t.RunningSince)
 			sv.RunningSince = &s
@@ -812,7 +1056,7 @@ func (q *Queue) view(a *Activity, role Role) queueView {
 	}
 	for i, h := range shown {
 		v.Waiting[i] = HandView{Hand: h.ID, Name: h.Name, Constituency: h.Constituency, Kind: h.Kind,
-			RaisedAt: queueTime(h.RaisedAt), Placed: h.Placed}
+			RaisedAt: queueTime(h.RaisedAt), Placed: h.Placed, ByHand: h.ByHand, Held: h.Held}
 	}
 	if a.revealedTo(role) {
 		v.Stats = nonNil(q.stats)
@@ -821,14 +1065,91 @@ func (q *Queue) view(a *Activity, role Role) queueView {
 		last := q.Speeches[n-1].Hand
 		v.LastSpeaker = &last
 	}
+	q.translate(a, &v, lang)
 	return v
 }
 
+// translate names the view's constituencies in lang, when the session's
+// list gives them per language (the export, in no language, keeps the
+// identities).
+func (q *Queue) translate(a *Activity, v *queueView, lang string) {
+	s := a.s
+	if s == nil || lang == "" || len(s.ConstituencyTexts) == 0 {
+		return
+	}
+	in := func(c string) string { return s.ConstituencyIn(c, lang) }
+	cons := make([]string, len(v.Constituencies))
+	for i, c := range v.Constituencies {
+		cons[i] = in(c)
+	}
+	v.Constituencies = cons
+	if v.Speaking != nil {
+		sp := *v.Speaking
+		sp.Constituency = in(sp.Constituency)
+		v.Speaking = &sp
+	}
+	for i := range v.Waiting {
+		v.Waiting[i].Constituency = in(v.Waiting[i].Constituency)
+	}
+	if v.Stats != nil {
+		stats := make([]StatView, len(v.Stats))
+		for i, st := range v.Stats {
+			st.Constituency = in(st.Constituency)
+			stats[i] = st
+		}
+		v.Stats = stats
+	}
+}
+
+// responses counts hands: waiting, speaking and done.
+func (q *Queue) responses() int {
+	n := len(q.Waiting) + len(q.Speeches)
+	if q.Speaking != nil {
+		n++
+	}
+	return n
+}
+
+// View implements Body.
+func (q *Queue) View(a *Activity, role Role, lang string) any { return q.view(a, role, lang) }
+
+// Export implements Body: the view with every finished turn.
+func (q *Queue) Export(a *Activity) any { return q.export(a) }
+
+// You implements Body.
+func (q *Queue) You(a *Activity, participant string) map[string]any { return q.you(participant) }
+
+func (q *Queue) end(a *Activity, at time.Time) { q.endTurn(at) }
+
+// CSV implements Body: every finished turn, then, exported mid-session,
+// the queue's present too, which is part of its record: who speaks now,
+// and who waits, in order.
+func (q *Queue) CSV(a *Activity) []CSVRow {
+	x := q.export(a)
+	var rows []CSVRow
+	for _, s := range x.Speakers {
+		rows = append(rows, CSVRow{Item: s.Name, Status: "spoke", Name: s.Name, Constituency: s.Constituency,
+			Started: s.StartedAt, Ended: s.EndedAt, Seconds: strconv.FormatFloat(s.Seconds, 'f', -1, 64)})
+	}
+	if sp := x.Speaking; sp != nil {
+		rows = append(rows, CSVRow{Item: sp.Name, Status: "speaking", Name: sp.Name, Constituency: sp.Constituency, Started: sp.StartedAt})
+	}
+	for _, h := range x.Waiting {
+		rows = append(rows, CSVRow{Item: h.Name, Status: "waiting " + h.Kind, Name: h.Name, Constituency: h.Constituency, Created: h.RaisedAt})
+	}
+	return rows
+}
+
 func (q *Queue) export(a *Activity) queueExport {
-	x := queueExport{queueView: q.view(a, Facilitator), Speakers: make([]SpeechView, len(q.Speeches))}
+	x := queueExport{queueView: q.view(a, Facilitator, ""), Speakers: make([]SpeechView, len(q.Speeches))}
+	spoke := map[string]bool{}
 	for i, s := range q.Speeches {
-		x.Speakers[i] = SpeechView{Hand: s.Hand, Name: s.Name, Constituency: s.Constituency,
-			StartedAt: queueTime(s.StartedAt), EndedAt: queueTime(s.EndedAt), Seconds: tenths(s.MS)}
+		// A hand added for someone without a phone has no participant:
+		// their name is who they are, as for the floor order.
+		who := speakerKey(s.Participant, s.Name)
+		x.Speakers[i] = SpeechView{Hand: s.Hand, Name: s.Name, Constituency: s.Constituency, Kind: s.Kind, FirstTime: !spoke[who],
+			StartedAt: queueTime(s.StartedAt), EndedAt: queueTime(s.EndedAt), Seconds: tenths(s.MS), ByHand: s.ByHand}
+		spoke[who] = true
 	}
 	return x
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -638,8 +639,8 @@ func TestQueueCreate(t *testing.T) {
 		q.refused(Host, Command{Op: "activity.create", Spec: &spec}, CodeBadRequest)
 	}
 	a := q.s.Activities[1]
-	qEqual(t, "cleaned", a.Queue.Constituencies, []string{"Civil society", "Cities"})
-	qEqual(t, "kept", []any{a.Queue.SpeakingSeconds, a.Queue.Policy, a.Revealed}, []any{10, PolicyAlternate, Revealed{Attendees: true, Display: true}})
+	qEqual(t, "cleaned", a.Body.(*Queue).Constituencies, []string{"Civil society", "Cities"})
+	qEqual(t, "kept", []any{a.Body.(*Queue).SpeakingSeconds, a.Body.(*Queue).Policy, a.Revealed}, []any{10, PolicyAlternate, Revealed{Attendees: true, Display: true}})
 }
 
 func TestQueueViewsByRole(t *testing.T) {
@@ -667,7 +668,7 @@ func TestQueueViewsByRole(t *testing.T) {
 	sv := q.s.View(Attendee)
 	qEqual(t, "an attendee gets the presented queue", len(sv.Activities), 1)
 	x := q.view("export")
-	qEqual(t, "export speaker", x.Speakers, []SpeechView{{Hand: anaHand, Name: "Ana", Constituency: "Lyon",
+	qEqual(t, "export speaker", x.Speakers, []SpeechView{{Hand: anaHand, Name: "Ana", Constituency: "Lyon", Kind: HandSpeak, FirstTime: true,
 		StartedAt: "2025-03-14T09:00:00.000Z", EndedAt: "2025-03-14T09:00:12.345Z", Seconds: 12.3}})
 	qEqual(t, "raisedAt", len(x.Waiting) == 0 && x.Speaking.StartedAt == "2025-03-14T09:00:12.345Z", true)
 	qEqual(t, "you", []string{q.you("Ana"), q.you("Ben")}, []string{"", x.Speaking.Hand})
@@ -787,6 +788,338 @@ func TestQueueSnapshotRoundTrip(t *testing.T) {
 		for _, e := range q.events[cut:] {
 			want, got := s.Apply(e), restored.Apply(e)
 			if !reflect.DeepEqual(want, got) {
+				t.Fatalf("cut at %d, event %d (%s): restored replica answered %+v, want %+v", cut, e.Offset, e.Cmd.Op, got, want)
+			}
+		}
+		r := &qScript{t: t, s: restored, queue: q.queue, who: q.who, names: q.names}
+		if got := r.qStateJSON(); got != fullJSON {
+			t.Fatalf("cut at %d: state differs:\n got %s\nwant %s", cut, got, fullJSON)
+		}
+		if got := r.everything(); got != full {
+			t.Fatalf("cut at %d: views differ:\n got %s\nwant %s", cut, got, full)
+		}
+	}
+}
+
+// qWire reads a command as the websocket would, so that an op with fields
+// of its own (Op.Args) keeps them as ParseCommand keeps them.
+func qWire(t *testing.T, fields map[string]any) Command {
+	t.Helper()
+	fields["type"] = "cmd"
+	b, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseCommand(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// qSpec is a spec as the wire sends it, with fields of the queue's own.
+func qSpec(t *testing.T, js string) ActivitySpec {
+	t.Helper()
+	var s ActivitySpec
+	if err := json.Unmarshal([]byte(js), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// hands lists the waiting hands for role in floor order, as
+// "name/constituency", marked " byhand" and " held" where they are.
+func (q *qScript) hands(role Role) []string {
+	q.t.Helper()
+	var v struct {
+		Waiting []HandView
+	}
+	b, _ := json.Marshal(q.s.Activity(q.queue).View(role))
+	if err := json.Unmarshal(b, &v); err != nil {
+		q.t.Fatal(err)
+	}
+	out := []string{}
+	for _, h := range v.Waiting {
+		s := h.Name + "/" + h.Constituency
+		if h.ByHand {
+			s += " byhand"
+		}
+		if h.Held {
+			s += " held"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (q *qScript) add(name, constituency, kind string) string {
+	q.t.Helper()
+	return q.host(Command{Op: "queue.add", Name: name, Constituency: constituency, Kind: kind}).Result.Hand
+}
+
+func (q *qScript) place(name string) int {
+	return q.s.Activity(q.queue).You(q.who[name])["place"].(int)
+}
+
+// A speaker on the video call, or without a phone, is added by the
+// facilitator: the hand is marked byHand in every view and the record,
+// takes its place by the policy, gets the floor, and can be put back.
+func TestQueueAddByHand(t *testing.T) {
+	q := qOpen(t, ActivitySpec{Constituencies: []string{"Cities", "Networks"}})
+	q.join("Ana", "Ben")
+	q.raise("Ana", "Cities")
+	out := q.host(Command{Op: "queue.add", Name: " Zoë  (video) ", Constituency: "networks"})
+	zoe := out.Result.Hand
+	qEqual(t, "the ack names the hand", zoe, "h"+fmt.Sprint(q.off))
+	qEqual(t, "nobody's own data changed but those who moved", out.Change.You, []string(nil))
+	q.raise("Ben", "Cities")
+	want := []string{"Ana/Cities", "Zoë (video)/Networks byhand", "Ben/Cities"}
+	for _, r := range []Role{Facilitator, Display, Attendee} {
+		qEqual(t, "waiting for "+string(r), q.hands(r), want)
+	}
+	// A point of order added by the team goes first: adding it is its
+	// approval.
+	q.add("Chair", "other", HandOrder)
+	qEqual(t, "a point of order by hand", q.hands(Facilitator)[0], "Chair/other byhand")
+	qEqual(t, "Ana's place", q.place("Ana"), 2)
+
+	q.next() // the chair
+	q.next() // Ana
+	q.wait(30 * time.Second)
+	q.next()
+	sp := q.view(Facilitator).raw["speaking"]
+	if !strings.Contains(string(sp), `"byHand":true`) || !strings.Contains(string(sp), "Zoë (video)") {
+		t.Fatalf("the speaker added by hand: %s", sp)
+	}
+	qEqual(t, "Ana's place once she spoke", q.place("Ana"), 0)
+	q.wait(45 * time.Second)
+	q.next() // Ben
+	x := q.view("export")
+	qEqual(t, "the record says who was added by hand", []bool{x.Speakers[0].ByHand, x.Speakers[1].ByHand, x.Speakers[2].ByHand}, []bool{true, false, true})
+	qEqual(t, "Zoë's turn", x.Speakers[2].Seconds, 45.0)
+	qEqual(t, "her constituency's floor time", x.Stats, []StatView{{"Cities", 1, 30}, {"Networks", 1, 45}, {"other", 1, 0}})
+
+	// Back to the front, still by hand; once only.
+	q.next()
+	q.host(Command{Op: "queue.readd"}) // Ben, who has a phone
+	q.host(Command{Op: "queue.next"})
+	q.next()
+	readd := q.host(Command{Op: "queue.add", Name: "Zoë (video)", Constituency: "Networks"})
+	qEqual(t, "the same person may be added again once she is done", readd.Result.Err == nil, true)
+	q.refused(Host, Command{Op: "queue.add", Name: "zoë (VIDEO)", Constituency: "Networks"}, CodeConflict)
+	q.add("Zoë (video)", "Cities", "") // another person of that name
+	qEqual(t, "two hands by hand", q.hands(Facilitator), []string{"Zoë (video)/Networks byhand", "Zoë (video)/Cities byhand"})
+}
+
+// "firsttime" knows a speaker added by hand by name: one who spoke goes
+// after those who have not.
+func TestQueueAddByHandFirstTime(t *testing.T) {
+	q := qOpen(t, ActivitySpec{Policy: PolicyFirstTime})
+	q.join("Ana")
+	q.add("Zoë", "", "")
+	q.next()
+	q.next()
+	q.add("zoë", "", "")
+	q.raise("Ana", "")
+	qEqual(t, "the newcomer first", q.hands(Facilitator), []string{"Ana/", "zoë/ byhand"})
+	q.host(Command{Op: "queue.remove", Hand: q.view(Facilitator).Waiting[1].Hand})
+	qEqual(t, "removed", q.hands(Facilitator), []string{"Ana/"})
+}
+
+// The facilitator corrects a hand's name or constituency, waiting or
+// speaking; an "alternate" queue orders itself again.
+func TestQueueEdit(t *testing.T) {
+	q := qOpen(t, ActivitySpec{Constituencies: []string{"Cities", "Networks"}, Policy: PolicyAlternate})
+	q.join("Ana", "Ben", "Chloé")
+	q.raise("Ana", "Cities")
+	ben := q.raise("Ben", "Cities")
+	q.raise("Chloé", "Networks")
+	qEqual(t, "alternate", q.hands(Facilitator), []string{"Ana/Cities", "Chloé/Networks", "Ben/Cities"})
+	edit := func(fields map[string]any) Outcome {
+		t.Helper()
+		fields["op"], fields["activity"] = "queue.edit", q.queue
+		return q.host(qWire(t, fields))
+	}
+	out := edit(map[string]any{"hand": ben, "constituency": "NETWORKS"})
+	qEqual(t, "the ack names the hand", out.Result.Hand, ben)
+	qEqual(t, "Ben's constituency fixed, the order follows", q.hands(Facilitator), []string{"Ana/Cities", "Ben/Networks", "Chloé/Networks"})
+	qEqual(t, "Ben is told his new place", slices.Contains(out.Change.You, q.who["Ben"]), true)
+	edit(map[string]any{"hand": ben, "name": "Benoît"})
+	qEqual(t, "the name alone", q.hands(Attendee)[1], "Benoît/Networks")
+
+	q.next() // Ana speaks
+	ana := q.view(Facilitator).Speaking.Hand
+	edit(map[string]any{"hand": ana, "name": "Ana P.", "constituency": "Networks"})
+	sp := q.view(Display).Speaking
+	qEqual(t, "the speaker corrected", []string{sp.Name, sp.Constituency}, []string{"Ana P.", "Networks"})
+	q.wait(10 * time.Second)
+	q.next()
+	qEqual(t, "her turn counts where it belongs", q.view(Facilitator).Stats[1], StatView{"Networks", 1, 10})
+	qEqual(t, "the record", q.view("export").Speakers[0].Name, "Ana P.")
+
+	chloe := q.view(Facilitator).Waiting[0].Hand
+	long := strings.Repeat("é", 81)
+	tests := []struct {
+		name   string
+		by     string
+		fields map[string]any
+		code   string
+	}{
+		{"neither field", Host, map[string]any{"hand": chloe}, CodeBadRequest},
+		{"no hand", Host, map[string]any{"name": "X"}, CodeBadRequest},
+		{"an unknown hand", Host, map[string]any{"hand": "h999", "name": "X"}, CodeNotFound},
+		{"a finished turn", Host, map[string]any{"hand": ana, "name": "X"}, CodeNotFound},
+		{"an empty name", Host, map[string]any{"hand": chloe, "name": " "}, CodeBadRequest},
+		{"an overlong name", Host, map[string]any{"hand": chloe, "name": long}, CodeBadRequest},
+		{"an unknown constituency", Host, map[string]any{"hand": chloe, "constituency": "Villages"}, CodeBadRequest},
+		{"no constituency where one is needed", Host, map[string]any{"hand": chloe, "constituency": ""}, CodeBadRequest},
+		{"a good name with a bad constituency", Host, map[string]any{"hand": chloe, "name": "C", "constituency": "Villages"}, CodeBadRequest},
+		{"an attendee", "Chloé", map[string]any{"hand": chloe, "name": "Boss"}, CodeForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q.t = t
+			tt.fields["op"], tt.fields["activity"] = "queue.edit", q.queue
+			q.refused(tt.by, qWire(t, tt.fields), tt.code)
+		})
+	}
+	q.t = t
+}
+
+// With "orderApproval", a point of order from a phone waits where the
+// policy puts it, marked held, until queue.approve sends it to the front.
+func TestQueueOrderApproval(t *testing.T) {
+	order := func(name string) Command {
+		return Command{Op: "hand.raise", Name: name, Constituency: "", Kind: HandOrder}
+	}
+	q := qOpen(t, qSpec(t, `{"orderApproval": true}`))
+	qEqual(t, "the view says so", string(q.view(Attendee).raw["orderApproval"]), "true")
+	q.join("Ana", "Ben", "Chloé", "Dan")
+	q.raise("Ana", "")
+	q.raise("Ben", "")
+	chloe := q.by("Chloé", order("Chloé")).Result.Hand
+	q.raise("Dan", "")
+	qEqual(t, "held in its place", q.hands(Display), []string{"Ana/", "Ben/", "Chloé/ held", "Dan/"})
+	qEqual(t, "Chloé's place", q.place("Chloé"), 3)
+
+	ana := q.view(Facilitator).Waiting[0].Hand
+	tests := []struct {
+		name string
+		by   string
+		cmd  Command
+		code string
+	}{
+		{"approving a hand to speak", Host, Command{Op: "queue.approve", Hand: ana}, CodeBadRequest},
+		{"approving an unknown hand", Host, Command{Op: "queue.approve", Hand: "h999"}, CodeNotFound},
+		{"approving no hand", Host, Command{Op: "queue.approve"}, CodeBadRequest},
+		{"an attendee approving", "Chloé", Command{Op: "queue.approve", Hand: chloe}, CodeForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q.t = t
+			q.refused(tt.by, tt.cmd, tt.code)
+		})
+	}
+	q.t = t
+	out := q.host(Command{Op: "queue.approve", Hand: chloe})
+	qEqual(t, "approved: to the front", q.hands(Attendee), []string{"Chloé/", "Ana/", "Ben/", "Dan/"})
+	qEqual(t, "everyone who moved is told", len(out.Change.You), 3)
+	qEqual(t, "Chloé's place", q.place("Chloé"), 1)
+	q.refused(Host, Command{Op: "queue.approve", Hand: chloe}, CodeConflict) // a second console, too late
+	q.next()
+	qEqual(t, "the point of order has the floor", q.speaker(), "Chloé")
+
+	// Unapproved, a point of order simply waits its turn.
+	q.by("Dan", Command{Op: "hand.lower"})
+	q.by("Dan", order("Dan"))
+	q.next()
+	q.next()
+	q.next()
+	qEqual(t, "Dan's point of order was never approved, yet he speaks in his turn", q.speaker(), "Dan")
+
+	// Without orderApproval nothing is held, and there is nothing to
+	// approve.
+	p := qOpen(t, ActivitySpec{})
+	p.join("Ana", "Ben")
+	p.raise("Ana", "")
+	ben := p.by("Ben", order("Ben")).Result.Hand
+	qEqual(t, "at the front at once", p.hands(Facilitator), []string{"Ben/", "Ana/"})
+	p.refused(Host, Command{Op: "queue.approve", Hand: ben}, CodeConflict)
+}
+
+// queue.add is refused where it must be, and changes nothing then.
+func TestQueueAddBadInput(t *testing.T) {
+	q := qNew(t, ActivitySpec{Constituencies: []string{"Cities"}})
+	q.join("Ana")
+	q.refused(Host, Command{Op: "queue.add", Name: "Zoë", Constituency: "Cities"}, CodeActivityClosed)
+	q.host(Command{Op: "activity.open"})
+	tests := []struct {
+		name string
+		by   string
+		cmd  Command
+		code string
+	}{
+		{"no name", Host, Command{Op: "queue.add", Constituency: "Cities"}, CodeBadRequest},
+		{"an overlong name", Host, Command{Op: "queue.add", Name: strings.Repeat("x", 81), Constituency: "Cities"}, CodeBadRequest},
+		{"control characters", Host, Command{Op: "queue.add", Name: "Zo\x1bë", Constituency: "Cities"}, CodeBadRequest},
+		{"an unknown constituency", Host, Command{Op: "queue.add", Name: "Zoë", Constituency: "Villages"}, CodeBadRequest},
+		{"no constituency where one is needed", Host, Command{Op: "queue.add", Name: "Zoë"}, CodeBadRequest},
+		{"an unknown kind", Host, Command{Op: "queue.add", Name: "Zoë", Constituency: "Cities", Kind: "shout"}, CodeBadRequest},
+		{"an attendee", "Ana", Command{Op: "queue.add", Name: "Zoë", Constituency: "Cities"}, CodeForbidden},
+		{"an unknown queue", Host, Command{Op: "queue.add", Activity: "a999", Name: "Zoë", Constituency: "Cities"}, CodeNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q.t = t
+			q.refused(tt.by, tt.cmd, tt.code)
+		})
+	}
+	q.t = t
+	q.add("Zoë", "other", "")
+	qEqual(t, "other is always allowed", q.hands(Facilitator), []string{"Zoë/other byhand"})
+}
+
+// A replica restored from a snapshot anywhere in a hybrid queue's script
+// goes on exactly as one that never stopped.
+func TestQueueHybridSnapshotRoundTrip(t *testing.T) {
+	q := qOpen(t, qSpec(t, `{"orderApproval": true, "policy": "firsttime", "constituencies": ["North", "South"]}`))
+	q.join("Ana", "Ben", "Chloé")
+	q.raise("Ana", "North")
+	q.add("Zoë", "South", "")
+	chloe := q.by("Chloé", Command{Op: "hand.raise", Name: "Chloé", Constituency: "South", Kind: HandOrder}).Result.Hand
+	q.next()
+	q.wait(9 * time.Second)
+	q.next()
+	q.raise("Ben", "North")
+	q.host(qWire(t, map[string]any{"op": "queue.edit", "activity": q.queue, "hand": q.view(Facilitator).Waiting[0].Hand, "name": "Chloé R."}))
+	q.host(Command{Op: "queue.approve", Hand: chloe})
+	q.wait(3 * time.Second)
+	q.next()
+	q.host(Command{Op: "queue.readd"})
+	q.next()
+	q.wait(4 * time.Second)
+	q.next()
+	q.add("zoë", "South", "")
+	q.add("Dan", "North", HandOrder)
+	q.apply(Host, Command{Op: "queue.add", Name: "Zoë", Constituency: "south"}) // refused: remembered all the same
+
+	fullJSON, full := q.qStateJSON(), q.everything()
+	for cut := 1; cut < len(q.events); cut++ {
+		s := &State{}
+		for _, e := range q.events[:cut] {
+			s.Apply(e)
+		}
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		restored := &State{}
+		if err := json.Unmarshal(b, restored); err != nil {
+			t.Fatal(err)
+		}
+		restored.Restore()
+		for _, e := range q.events[cut:] {
+			if want, got := s.Apply(e), restored.Apply(e); !reflect.DeepEqual(want, got) {
 				t.Fatalf("cut at %d, event %d (%s): restored replica answered %+v, want %+v", cut, e.Offset, e.Cmd.Op, got, want)
 			}
 		}

@@ -59,7 +59,25 @@ type State struct {
 	// scope existed stays counted.
 	Rules int `json:"rules,omitempty"`
 
+	// Set by session.create and session.update (PROTOCOL.md 1.2): the
+	// session's languages (the first is the default), its constituencies
+	// and whether attendees may react.
+	Languages []string `json:"languages,omitempty"`
+	// Constituencies are the constituencies' identities (constituency.go),
+	// ConstituencyTexts their names per language, one per identity, or nil
+	// when every name is a plain string (and in snapshots taken before names
+	// had languages).
+	Constituencies    []string `json:"constituencies,omitempty"`
+	ConstituencyTexts []Text   `json:"constituencyTexts,omitempty"`
+	Reactions         bool     `json:"reactions,omitempty"`
+	// Tallies are the reactions counted per minute (reactions.go).
+	Tallies *Tallies `json:"tallies,omitempty"`
+	// Titles is the title per language when it was given so; Title is
+	// then its default language's.
+	Titles Text `json:"titles,omitempty"`
+
 	byID map[string]*Activity
+	cons *consIndex
 }
 
 // Participant is someone who joined.
@@ -74,23 +92,27 @@ type Revealed struct {
 	Display   bool `json:"display"`
 }
 
-// Activity is one poll, word cloud, Q&A board or speaker queue. Exactly one
-// of the kind fields is set.
+// Activity is one activity of a session: the fields every kind has, and
+// its kind's Body. It is stored as activityFields plus the body (kind.go).
 type Activity struct {
-	ID        string    `json:"id"`
-	Kind      string    `json:"kind"`
-	Title     string    `json:"title"`
-	State     string    `json:"state"`
-	Revealed  Revealed  `json:"revealed"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        string
+	Kind      string
+	Title     string
+	State     string
+	Revealed  Revealed
+	CreatedAt time.Time
+	// Spec is the spec it was created (or last updated) with, for
+	// updates, duplicates and plans.
+	Spec *ActivitySpec
+	// Deleted activities leave the views; the log keeps them.
+	Deleted bool
+	// Titles is the title per language when it was given so; Title is
+	// then its default language's.
+	Titles Text
 
-	Poll  *Poll  `json:"poll,omitempty"`
-	Cloud *Cloud `json:"cloud,omitempty"`
-	QA    *QA    `json:"qa,omitempty"`
-	Queue *Queue `json:"queue,omitempty"`
+	Body Body
 
-	lim   *Limits // the state's, so that views and checks see its limits
-	rules *int    // the state's Rules
+	s *State // the session it belongs to, nil for a test's own
 }
 
 // Result is the answer to a command: an error, or what the ack carries.
@@ -137,11 +159,14 @@ type Outcome struct {
 // Restore prepares a state decoded from a snapshot.
 func (s *State) Restore() {
 	s.init()
+	s.indexConstituencies()
 	s.byID = make(map[string]*Activity, len(s.Activities))
 	for _, a := range s.Activities {
 		s.byID[a.ID] = a
-		a.lim, a.rules = &s.Limits, &s.Rules
-		a.restore()
+		a.s = s
+		if r, ok := a.Body.(restorer); ok {
+			r.restore()
+		}
 	}
 }
 
@@ -175,8 +200,11 @@ func (s *State) Seen(actor, id string) (Result, bool) {
 
 // RoleOf is the role of an actor.
 func RoleOf(actor string) Role {
-	if actor == Host {
+	switch actor {
+	case Host:
 		return Facilitator
+	case Mod:
+		return Moderator
 	}
 	return Attendee
 }
@@ -185,8 +213,15 @@ func RoleOf(actor string) Role {
 // anything. The reducer makes the same checks again when the event is
 // applied, so that every replica judges alike.
 func (s *State) Check(actor string, c Command) *Error {
+	return s.CheckAt(actor, c, time.Time{})
+}
+
+// CheckAt is Check for an event that would be stamped at about at: checks
+// that depend on the time (a quiz's clock) are made too. With the zero
+// time they are left to the reducer, which judges by the event's stamp.
+func (s *State) CheckAt(actor string, c Command, at time.Time) *Error {
 	s.init()
-	e := Event{Offset: s.Offset + 1, Actor: actor, Cmd: c}
+	e := Event{Offset: s.Offset + 1, Time: at, Actor: actor, Cmd: c}
 	_, _, err := s.handle(&e, true)
 	return err
 }
@@ -231,10 +266,15 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		role = ""
 	}
 	need := func(r Role) *Error {
-		if role != r {
-			return errorf(CodeForbidden, "Only the "+string(r)+" may do that.")
+		if role == r {
+			return nil
 		}
-		return nil
+		// A facilitator's op is the team's: who of it may send it is
+		// the team's table (team.go).
+		if r == Facilitator && role == Moderator {
+			return teamNeed(role, c.Op)
+		}
+		return errorf(CodeForbidden, "Only the "+string(r)+" may do that.")
 	}
 	switch c.Op {
 	case OpCreate:
@@ -244,6 +284,14 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		if !dry {
 			s.ID, s.Code, s.Title, s.CreatedAt = c.Session, c.Code, c.Title, e.Time
 			s.Rules = c.Rules
+			s.Languages = c.Languages
+			// Checked by PlanEvents before the event was written.
+			s.setConstituencies(splitConstituencies(c.Constituencies, c.Languages))
+			if c.Titles.Translated() {
+				s.Titles = c.Titles
+				s.Title = c.Titles.In("", s.defaultLang())
+			}
+			s.Reactions = c.Reactions != nil && *c.Reactions
 		}
 		return Result{}, Change{Header: true}, nil
 	case OpJoin:
@@ -256,10 +304,16 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		if s.Ended {
 			return Result{}, Change{}, errorf(CodeSessionEnded, "The session has ended.")
 		}
+		cons, err := s.JoinConstituency(c.Constituency)
+		if err != nil {
+			return Result{}, Change{}, err
+		}
 		if !dry {
-			s.Participants["p"+strconv.FormatUint(e.Offset, 10)] = &Participant{Name: c.Name, Constituency: c.Constituency}
+			s.Participants["p"+strconv.FormatUint(e.Offset, 10)] = &Participant{Name: c.Name, Constituency: cons}
 		}
 		return Result{}, Change{Participants: true}, nil
+	case OpTally:
+		return s.tally(e, dry)
 	}
 	if s.Ended {
 		return Result{}, Change{}, errorf(CodeSessionEnded, "The session has ended.")
@@ -276,12 +330,17 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 					a.State = Closed
 				}
 				// The turn in progress belongs in the record.
-				if a.Queue != nil {
-					a.Queue.endTurn(e.Time)
+				if en, ok := a.Body.(ender); ok {
+					en.end(a, e.Time)
 				}
 			}
 		}
 		return Result{}, Change{Header: true}, nil
+	case OpUpdate:
+		if err := need(Facilitator); err != nil {
+			return Result{}, Change{}, err
+		}
+		return s.update(c, dry)
 	case "activity.create":
 		if err := need(Facilitator); err != nil {
 			return Result{}, Change{}, err
@@ -290,12 +349,12 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 			return Result{}, Change{}, errorf(CodeLimitReached,
 				"This session has "+plural(n, "activity", "activities")+", the most allowed.").with(ReasonActivities, n, "")
 		}
-		a, err := newActivity(c.Spec, "a"+strconv.FormatUint(e.Offset, 10), e.Time)
+		a, err := s.newActivity(c.Spec, "a"+strconv.FormatUint(e.Offset, 10), e.Time)
 		if err != nil {
 			return Result{}, Change{}, err
 		}
 		if !dry {
-			a.lim, a.rules = &s.Limits, &s.Rules
+			a.s = s
 			s.Activities = append(s.Activities, a)
 			s.byID[a.ID] = a
 		}
@@ -304,7 +363,7 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		if err := need(Facilitator); err != nil {
 			return Result{}, Change{}, err
 		}
-		if c.Activity != "" && s.byID[c.Activity] == nil {
+		if c.Activity != "" && (s.byID[c.Activity] == nil || s.byID[c.Activity].Deleted) {
 			return Result{}, Change{}, errorf(CodeNotFound, "There is no such activity.")
 		}
 		// A stale click, replayed after the screen moved on, must not
@@ -335,12 +394,12 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 	// facilitator moved away from is not theirs to answer, and whether it
 	// exists is not theirs to learn.
 	if role == Attendee && KnownOp(c.Op) && c.Activity != s.Presented && s.v11() {
-		if h, ok := handlers[c.Op]; !ok || h.role != Attendee {
+		if _, op, ok := kindOp(c.Op); !ok || op.Role != Attendee {
 			return Result{}, Change{}, need(Facilitator)
 		}
 		return Result{}, Change{}, errorf(CodeForbidden, "You can only answer the activity on screen now.")
 	}
-	if a == nil {
+	if a == nil || a.Deleted {
 		if !KnownOp(c.Op) {
 			return Result{}, Change{}, errorf(CodeBadRequest, "Unknown op \""+c.Op+"\".")
 		}
@@ -360,6 +419,13 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		if c.Op == "activity.close" && a.State != Open && s.v11() {
 			return Result{}, Change{}, errorf(CodeConflict, "This activity is not open.").with(ReasonNotOpen, 0, "")
 		}
+		var you []string
+		if o, ok := a.Body.(opener); ok {
+			var err *Error
+			if you, err = o.opening(a, e, c.Op == "activity.open", dry); err != nil {
+				return Result{}, Change{}, err
+			}
+		}
 		if !dry {
 			if c.Op == "activity.open" {
 				a.State = Open
@@ -367,7 +433,14 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 				a.State = Closed
 			}
 		}
-		return Result{}, s.activityChange(a), nil
+		ch := s.activityChange(a)
+		ch.You = you
+		return Result{}, ch, nil
+	case OpActivityUpdate, OpActivityDelete, OpActivityMove, OpActivityDuplicate:
+		if err := need(Facilitator); err != nil {
+			return Result{}, Change{}, err
+		}
+		return s.prepare(e, a, dry)
 	case "activity.reveal":
 		if err := need(Facilitator); err != nil {
 			return Result{}, Change{}, err
@@ -388,17 +461,17 @@ func (s *State) handle(e *Event, dry bool) (Result, Change, *Error) {
 		}
 		return Result{}, s.activityChange(a), nil
 	}
-	h, ok := handlers[c.Op]
+	k, op, ok := kindOp(c.Op)
 	if !ok {
 		return Result{}, Change{}, errorf(CodeBadRequest, "Unknown op \""+c.Op+"\".")
 	}
-	if err := need(h.role); err != nil {
+	if err := need(op.Role); err != nil {
 		return Result{}, Change{}, err
 	}
-	if h.kind != a.Kind {
+	if k.Name != a.Kind {
 		return Result{}, Change{}, errorf(CodeBadRequest, "That op does not apply to a "+a.Kind+".")
 	}
-	res, you, err := h.fn(a, e, dry)
+	res, you, err := op.Fn(a, e, dry)
 	if err != nil {
 		return Result{}, Change{}, err
 	}
@@ -424,70 +497,56 @@ func (s *State) activityChange(a *Activity) Change {
 	return Change{Activity: a.ID}
 }
 
-// handler is one activity op: it checks, and applies unless dry, returning
-// the participants whose own view changed.
-type handler struct {
-	role Role
-	kind string
-	fn   func(a *Activity, e *Event, dry bool) (Result, []string, *Error)
-}
-
-var handlers = map[string]handler{}
-
-func register(op string, role Role, kind string, fn func(a *Activity, e *Event, dry bool) (Result, []string, *Error)) {
-	handlers[op] = handler{role: role, kind: kind, fn: fn}
+// coreOps are the ops of the session itself; kinds register the others.
+var coreOps = map[string]bool{
+	OpEnd: true, OpUpdate: true, "activity.create": true, "activity.present": true,
+	"activity.open": true, "activity.close": true, "activity.reveal": true,
+	OpActivityUpdate: true, OpActivityDelete: true, OpActivityMove: true, OpActivityDuplicate: true,
 }
 
 // KnownOp says whether op is a command this server knows.
 func KnownOp(op string) bool {
-	switch op {
-	case "session.end", "activity.create", "activity.present", "activity.open", "activity.close", "activity.reveal":
+	if coreOps[op] {
 		return true
 	}
-	_, ok := handlers[op]
+	_, _, ok := kindOp(op)
 	return ok
 }
 
-func newActivity(spec *ActivitySpec, id string, at time.Time) (*Activity, *Error) {
+// newActivity makes an activity of the session from a spec (create,
+// update, duplicate): its kind checks the spec in the session's languages,
+// and the body takes the session's defaults.
+func (s *State) newActivity(spec *ActivitySpec, id string, at time.Time) (*Activity, *Error) {
+	langs := s.Languages
 	if spec == nil {
 		return nil, errorf(CodeBadRequest, "activity.create needs an activity.")
 	}
-	title, err := cleanText(spec.Title, 200, true)
+	// The event's spec is shared by every replica that applies it (the
+	// hub's, the snapshotter's): the activity keeps a copy of its own.
+	own := *spec
+	own.langs = langs
+	spec = &own
+	titles, err := spec.cleanText(spec.TitleText(), 200, true)
 	if err != nil {
 		return nil, err
 	}
-	a := &Activity{ID: id, Kind: spec.Kind, Title: title, State: Draft, CreatedAt: at}
-	switch spec.Kind {
-	case KindPoll:
-		a.Poll, err = newPoll(spec)
-		a.Revealed = Revealed{Attendees: false, Display: true}
-	case KindWordcloud:
-		a.Cloud, err = newCloud(spec)
-		a.Revealed = Revealed{Attendees: false, Display: true}
-	case KindQA:
-		a.QA, err = newQA(spec)
-		a.Revealed = Revealed{Attendees: true, Display: true}
-	case KindQueue:
-		a.Queue, err = newQueue(spec)
-		a.Revealed = Revealed{Attendees: true, Display: true}
-	default:
+	k := kinds[spec.Kind]
+	if k == nil {
 		return nil, errorf(CodeBadRequest, "Unknown activity kind \""+spec.Kind+"\".")
 	}
+	body, err := k.New(spec)
 	if err != nil {
 		return nil, err
 	}
-	return a, nil
-}
-
-func (a *Activity) restore() {
-	switch {
-	case a.Cloud != nil:
-		a.Cloud.restore()
-	case a.QA != nil:
-		a.QA.restore()
-	case a.Queue != nil:
-		a.Queue.restore()
+	if d, ok := body.(sessionDefaulter); ok {
+		d.sessionDefaults(s)
 	}
+	a := &Activity{ID: id, Kind: spec.Kind, Title: titles.In("", first(langs)), State: Draft, CreatedAt: at,
+		Revealed: k.Revealed, Spec: spec, Body: body}
+	if titles.Translated() {
+		a.Titles = titles
+	}
+	return a, nil
 }
 
 // needOpen refuses a participant's answer to an activity that is not open.

@@ -90,7 +90,7 @@ func (r *scScript) apply(actor string, c Command) Outcome {
 	var checked *Error
 	if judge {
 		before := r.stateJSON()
-		checked = r.s.Check(actor, c)
+		checked = r.s.CheckAt(actor, c, r.now)
 		if after := r.stateJSON(); after != before {
 			r.t.Fatalf("Check(%s %s) changed the state", actor, c.Op)
 		}

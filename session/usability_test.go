@@ -39,7 +39,7 @@ func TestHiddenHeldWordIsNoLongerPending(t *testing.T) {
 	r.host(Command{Op: "activity.open", Activity: id})
 	r.by("Ana", Command{Op: "word.submit", Activity: id, Text: "shit"})
 	r.host(Command{Op: "word.hide", Activity: id, Text: "shit"})
-	words := r.s.Activity(id).Cloud.words(true, 0)
+	words := r.s.Activity(id).Body.(*Cloud).words(true, 0)
 	if len(words) != 1 || !words[0].Hidden || words[0].Pending {
 		t.Fatalf("a hidden held word: %+v", words)
 	}

@@ -34,7 +34,7 @@ func TestQALimits(t *testing.T) {
 		// what was posted.
 		r.act = r.s.Activities[0].ID
 		r.host(Command{Op: "activity.present", Activity: r.act})
-		r.moderate(r.s.Activities[0].QA.Entries[0].ID, "hide")
+		r.moderate(r.s.Activities[0].Body.(*QA).Entries[0].ID, "hide")
 		r.refused("Ana", Command{Op: "qa.ask", Text: "after a hide"}, CodeLimitReached)
 	})
 	t.Run("per board", func(t *testing.T) {
@@ -348,7 +348,7 @@ func TestQueueRaiseFastPathAgreesWithTheWholeOrder(t *testing.T) {
 	}
 	move := func(name string, to int) {
 		t.Helper()
-		h := q.s.Activity(q.queue).Queue.byParticipant[q.who[name]]
+		h := q.s.Activity(q.queue).Body.(*Queue).byParticipant[q.who[name]]
 		q.host(Command{Op: "queue.move", Hand: h.ID, To: &to})
 		same("move " + name)
 	}

@@ -2,41 +2,71 @@ package session
 
 // SessionView is the session as one role sees it (PROTOCOL.md "Views").
 type SessionView struct {
-	ID           string `json:"id"`
-	Code         string `json:"code"`
-	Title        string `json:"title"`
-	State        string `json:"state"`
-	Presented    string `json:"presented"`
-	Activities   []any  `json:"activities"`
-	Participants int    `json:"participants"`
+	ID           string            `json:"id"`
+	Code         string            `json:"code"`
+	Title        string            `json:"title"`
+	Titles       map[string]string `json:"titles,omitempty"`
+	State        string            `json:"state"`
+	Presented    string            `json:"presented"`
+	Activities   []any             `json:"activities"`
+	Participants int               `json:"participants"`
+
+	Languages []string `json:"languages,omitempty"`
+	// Constituencies are the names in the connection's language;
+	// ConstituencyNames, for facilitators and displays, each one's names
+	// per language (null for a plain one), when any was given so.
+	Constituencies    []string            `json:"constituencies,omitempty"`
+	ConstituencyNames []map[string]string `json:"constituencyNames,omitempty"`
+	Reactions         bool                `json:"reactions,omitempty"`
 }
 
 // baseView holds the fields every activity view has.
 type baseView struct {
-	ID       string   `json:"id"`
-	Kind     string   `json:"kind"`
-	Title    string   `json:"title"`
-	State    string   `json:"state"`
-	Revealed Revealed `json:"revealed"`
+	ID       string            `json:"id"`
+	Kind     string            `json:"kind"`
+	Title    string            `json:"title"`
+	Titles   map[string]string `json:"titles,omitempty"`
+	State    string            `json:"state"`
+	Revealed Revealed          `json:"revealed"`
+	// Responses counts the answers for every role, results hidden or not
+	// (PROTOCOL.md 1.2): each kind says what an answer is (responder).
+	Responses *int `json:"responses,omitempty"`
 }
 
-// View is the session as role sees it. Attendees and displays get only the
-// presented activity.
-func (s *State) View(role Role) SessionView {
+// responder is a Body whose view says how many answered.
+type responder interface{ responses() int }
+
+// View is the session as role sees it in the default language.
+func (s *State) View(role Role) SessionView { return s.ViewIn(role, "") }
+
+// ViewIn is the session as role sees it in lang. Attendees and displays
+// get only the presented activity.
+func (s *State) ViewIn(role Role, lang string) SessionView {
+	title := s.Title
+	if s.Titles.Translated() {
+		title = s.Titles.In(lang, s.defaultLang())
+	}
 	v := SessionView{
-		ID: s.ID, Code: s.Code, Title: s.Title, State: "live",
+		ID: s.ID, Code: s.Code, Title: title, State: "live",
 		Presented: s.Presented, Participants: len(s.Participants),
 		Activities: []any{},
+		Languages:  s.Languages, Constituencies: s.constituenciesIn(lang), Reactions: s.Reactions,
 	}
 	if s.Ended {
 		v.State = "ended"
 	}
 	if role == Facilitator {
 		for _, a := range s.Activities {
-			v.Activities = append(v.Activities, a.View(role))
+			if !a.Deleted {
+				v.Activities = append(v.Activities, a.ViewIn(role, lang))
+			}
 		}
-	} else if a := s.byID[s.Presented]; a != nil {
-		v.Activities = append(v.Activities, a.View(role))
+	} else if a := s.byID[s.Presented]; a != nil && !a.Deleted {
+		v.Activities = append(v.Activities, a.ViewIn(role, lang))
+	}
+	if role != Attendee {
+		v.Titles = s.Titles.Map()
+		v.ConstituencyNames = s.ConstituencyNames()
 	}
 	return v
 }
@@ -58,52 +88,51 @@ func (a *Activity) revealedTo(role Role) bool {
 	}
 }
 
-func (a *Activity) base() baseView {
-	return baseView{ID: a.ID, Kind: a.Kind, Title: a.Title, State: a.State, Revealed: a.Revealed}
+func (a *Activity) base(role Role, lang string) baseView {
+	v := baseView{ID: a.ID, Kind: a.Kind, Title: a.Title, State: a.State, Revealed: a.Revealed}
+	if r, ok := a.Body.(responder); ok {
+		n := r.responses()
+		v.Responses = &n
+	}
+	if a.Titles.Translated() {
+		v.Title = a.text(a.Titles, lang)
+		if role != Attendee {
+			v.Titles = a.Titles
+		}
+	}
+	return v
+}
+
+// texts is what role sees of a text: the string in lang, and for
+// facilitators and displays every translation beside it.
+func (a *Activity) texts(t Text, role Role, lang string) (string, map[string]string) {
+	if role == Attendee {
+		return a.text(t, lang), nil
+	}
+	return a.text(t, lang), t.Map()
 }
 
 // View is the activity as role sees it. What role may not see is absent.
-func (a *Activity) View(role Role) any {
-	switch {
-	case a.Poll != nil:
-		return a.Poll.view(a, role)
-	case a.Cloud != nil:
-		return a.Cloud.view(a, role)
-	case a.QA != nil:
-		return a.QA.view(a, role)
-	case a.Queue != nil:
-		return a.Queue.view(a, role)
-	}
-	return a.base()
-}
+func (a *Activity) View(role Role) any { return a.Body.View(a, role, "") }
+
+// ViewIn is the activity as role sees it in lang.
+func (a *Activity) ViewIn(role Role, lang string) any { return a.Body.View(a, role, lang) }
 
 // Export is the activity with every count and entry, hidden ones marked.
-func (a *Activity) Export() any {
-	switch {
-	case a.Cloud != nil:
-		return a.Cloud.export(a)
-	case a.QA != nil:
-		return a.QA.export(a)
-	case a.Queue != nil:
-		return a.Queue.export(a)
-	}
-	return a.View(Facilitator)
-}
+func (a *Activity) Export() any { return a.Body.Export(a) }
 
 // You is a participant's own data in an activity, for the "you" message, or
 // nil when there is none.
-func (a *Activity) You(participant string) map[string]any {
-	switch {
-	case a.Poll != nil:
-		return map[string]any{"choices": nonNil(a.Poll.Votes[participant])}
-	case a.Cloud != nil:
-		return a.Cloud.you(participant)
-	case a.QA != nil:
-		return a.QA.you(participant)
-	case a.Queue != nil:
-		return a.Queue.you(participant)
+func (a *Activity) You(participant string) map[string]any { return a.Body.You(a, participant) }
+
+// CSV is the activity's rows of the CSV export, each with the activity's
+// id, kind and title first.
+func (a *Activity) CSV() [][]string {
+	var rows [][]string
+	for _, r := range a.Body.CSV(a) {
+		rows = append(rows, append([]string{a.ID, a.Kind, a.Title}, r.Cells()...))
 	}
-	return nil
+	return rows
 }
 
 func nonNil[T any](s []T) []T {
@@ -111,34 +140,4 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-type optionView struct {
-	Label string `json:"label"`
-	Votes *int   `json:"votes,omitempty"`
-}
-
-type pollView struct {
-	baseView
-	Multi      bool         `json:"multi"`
-	MaxChoices int          `json:"maxChoices"`
-	Options    []optionView `json:"options"`
-	Voters     *int         `json:"voters,omitempty"`
-}
-
-func (p *Poll) view(a *Activity, role Role) pollView {
-	v := pollView{baseView: a.base(), Multi: p.Multi, MaxChoices: p.MaxChoices, Options: make([]optionView, len(p.Options))}
-	show := a.revealedTo(role)
-	for i, o := range p.Options {
-		v.Options[i].Label = o
-		if show {
-			n := p.Counts[i]
-			v.Options[i].Votes = &n
-		}
-	}
-	if show {
-		n := len(p.Votes)
-		v.Voters = &n
-	}
-	return v
 }

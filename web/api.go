@@ -97,17 +97,39 @@ func newCode() string {
 }
 
 type createAnswer struct {
-	ID             string `json:"id"`
-	Code           string `json:"code"`
-	Title          string `json:"title"`
-	FacilitatorKey string `json:"facilitatorKey"`
+	ID    string `json:"id"`
+	Code  string `json:"code"`
+	Title string `json:"title"`
+	// FacilitatorKey and Links.Host are left out of the links answer to a
+	// moderator: a moderator's key must never lead to the facilitator's.
+	FacilitatorKey string `json:"facilitatorKey,omitempty"`
+	ModeratorKey   string `json:"moderatorKey"`
 	DisplayKey     string `json:"displayKey"`
 	JoinKey        string `json:"joinKey"`
 	Links          struct {
-		Join string `json:"join"`
-		Host string `json:"host"`
-		Show string `json:"show"`
+		Join     string `json:"join"`
+		Host     string `json:"host,omitempty"`
+		Moderate string `json:"moderate"`
+		Show     string `json:"show"`
 	} `json:"links"`
+}
+
+// answer is the create answer of a session: its keys and the links that
+// carry them, the facilitator's only when withHost.
+func (s *Server) answer(base, id, code, title string, withHost bool) createAnswer {
+	a := createAnswer{ID: id, Code: code, Title: title,
+		ModeratorKey: s.tokens.issue(Credentials{Role: session.Moderator, Session: id}),
+		DisplayKey:   s.tokens.issue(Credentials{Role: session.Display, Session: id}),
+		JoinKey:      s.tokens.joinKey(id),
+	}
+	if withHost {
+		a.FacilitatorKey = s.tokens.issue(Credentials{Role: session.Facilitator, Session: id})
+		a.Links.Host = base + "/host/" + id + "#" + a.FacilitatorKey
+	}
+	a.Links.Join = joinLink(base, code, a.JoinKey)
+	a.Links.Moderate = base + "/moderate/" + id + "#" + a.ModeratorKey
+	a.Links.Show = base + "/show/" + id + "#" + a.DisplayKey
+	return a
 }
 
 // joinLink is the link a session's phones open, the join key in its
@@ -125,14 +147,44 @@ func (s *Server) createSession(c echo.Context) error {
 		return fail(http.StatusUnauthorized, protocol.CodeUnauthorized, "Creating a session needs the server's create token.")
 	}
 	var req struct {
-		Title string `json:"title"`
+		Title          session.Text   `json:"title"`
+		Languages      []string       `json:"languages"`
+		Constituencies []session.Text `json:"constituencies"`
+		Plan           *session.Plan  `json:"plan"`
 	}
-	if err := decodeJSON(c, &req, `{"title": "…"}`); err != nil {
+	if err := decodeJSON(c, &req, `{"title": "…"} or {"plan": {"title": "…", "activities": […]}}`); err != nil {
 		return err
 	}
-	title, err := session.CleanText(req.Title, 200)
-	if err != nil {
-		return fail(http.StatusBadRequest, protocol.CodeBadRequest, "The title must be 1 to 200 characters of text.")
+	// A plan brings its title and settings; those given beside it are the
+	// new session's.
+	if p := req.Plan; p != nil {
+		if !req.Title.Translated() && req.Title[""] == "" {
+			req.Title = p.Title
+		}
+		if req.Languages == nil {
+			req.Languages = p.Languages
+		}
+		if req.Constituencies == nil {
+			req.Constituencies = p.Constituencies
+		}
+	}
+	// Judged whole before anything is stored: a plan with one activity
+	// the session would refuse creates nothing.
+	create := session.Command{Op: session.OpCreate, Titles: req.Title, Rules: session.CurrentRules,
+		Languages: req.Languages, Constituencies: req.Constituencies}
+	events, bad, cerr := session.PlanEvents(create, req.Plan, s.cfg.Hubs.Limits())
+	if cerr != nil {
+		if bad >= 0 {
+			return fail(http.StatusBadRequest, protocol.CodeBadRequest,
+				fmt.Sprintf("The plan's activity %d cannot be created: %s", bad, cerr.Message))
+		}
+		return fail(http.StatusBadRequest, protocol.CodeBadRequest, cerr.Message)
+	}
+	// The title as this answer and the console's heading say it: the
+	// default language's.
+	title := events[0].Cmd.Title
+	if t := events[0].Cmd.Titles; t.Translated() {
+		title = t.In("", events[0].Cmd.Languages[0])
 	}
 	// Before anything is stored: a create whose links cannot be built
 	// leaves nothing behind.
@@ -157,18 +209,15 @@ func (s *Server) createSession(c echo.Context) error {
 			return storeError(err)
 		}
 	}
-	ev := session.Event{Cmd: session.Command{Op: session.OpCreate, Session: id, Code: code, Title: title, Rules: session.CurrentRules}}
-	if _, err := s.cfg.Store.Append(ctx, id, ev); err != nil {
-		return storeError(err)
+	events[0].Cmd.Session, events[0].Cmd.Code = id, code
+	// One append after another: a failure part way leaves a session whose
+	// keys nobody was given, as a failure after Store.Create does.
+	for _, ev := range events {
+		if _, err := s.cfg.Store.Append(ctx, id, ev); err != nil {
+			return storeError(err)
+		}
 	}
-	a := createAnswer{ID: id, Code: code, Title: title,
-		FacilitatorKey: s.tokens.issue(Credentials{Role: session.Facilitator, Session: id}),
-		DisplayKey:     s.tokens.issue(Credentials{Role: session.Display, Session: id}),
-		JoinKey:        s.tokens.joinKey(id),
-	}
-	a.Links.Join = joinLink(base, code, a.JoinKey)
-	a.Links.Host = base + "/host/" + id + "#" + a.FacilitatorKey
-	a.Links.Show = base + "/show/" + id + "#" + a.DisplayKey
+	a := s.answer(base, id, code, title, true)
 	s.log.Info("audit: session created", "session", id, "ip", c.RealIP())
 	return c.JSON(http.StatusCreated, a)
 }
@@ -196,6 +245,16 @@ func normalizeCode(code string) (string, bool) {
 // one by adding a made-up key.
 func (s *Server) join(c echo.Context) (err error) {
 	defer s.countJoin(&err)
+	return s.joinOrPreview(c, false)
+}
+
+// joinPreview answers POST /api/join/preview: the same body and checks as
+// a join (and the same limit on wrong codes), but nothing is appended and
+// no token is made. It answers what a phone shows before it joins: the
+// session's title and the constituencies to choose from.
+func (s *Server) joinPreview(c echo.Context) error { return s.joinOrPreview(c, true) }
+
+func (s *Server) joinOrPreview(c echo.Context, preview bool) error {
 	var req struct {
 		Code         string `json:"code"`
 		Key          string `json:"key"`
@@ -262,6 +321,9 @@ func (s *Server) join(c echo.Context) (err error) {
 	// is caught by the reducer, which ignores a join into an ended
 	// session; the participant cap may be passed by the joins in flight.
 	n, ended := h.JoinState()
+	// The reducer judges again: a list changed since is its to catch.
+	cerr := h.CheckJoin(ev.Cmd)
+	info := h.JoinInfo()
 	release()
 	if ended {
 		return fail(http.StatusConflict, protocol.CodeSessionEnded, "This session has ended; it takes no more participants.")
@@ -269,6 +331,12 @@ func (s *Server) join(c echo.Context) (err error) {
 	if n >= s.cfg.MaxParticipants {
 		return fail(http.StatusTooManyRequests, protocol.CodeLimitReached,
 			fmt.Sprintf("This session is full: it has %d participants, the most allowed.", n))
+	}
+	if preview {
+		return c.JSON(http.StatusOK, info)
+	}
+	if cerr != nil && cerr.Code == protocol.CodeBadRequest {
+		return fail(http.StatusBadRequest, protocol.CodeBadRequest, cerr.Message)
 	}
 	off, err := s.cfg.Store.Append(ctx, id, ev)
 	if err != nil {
@@ -298,13 +366,24 @@ func (s *Server) facilitatorHub(c echo.Context) (*hub.Hub, func(), error) {
 	return h, release, nil
 }
 
+// linksAnswer is the create answer again, with the role of the key that
+// asked and the ops it may send (session.Rights), so that a console shows
+// only the controls of its role, from the table the reducer judges by.
+type linksAnswer struct {
+	createAnswer
+	Role session.Role `json:"role"`
+	May  []string     `json:"may"`
+}
+
 // sessionLinks answers GET /api/sessions/{id}/links: the create answer's
 // keys and links again, for a console opened in another browser than the
-// one that created the session (it has only the facilitator key). The
-// display link and the join key must reach it so that it can open the
-// projector and hand out links that skip the typed-code limit.
+// one that created the session (it has only its own key). The display
+// link and the join key must reach it so that it can open the projector
+// and hand out links that skip the typed-code limit. A moderator gets the
+// moderator link too (it is the one it holds, and lets it bring in a
+// second moderator without asking the host), never the facilitator's.
 func (s *Server) sessionLinks(c echo.Context) error {
-	h, release, err := s.facilitatorHub(c)
+	h, release, role, err := s.teamHub(c)
 	if err != nil {
 		return err
 	}
@@ -314,15 +393,26 @@ func (s *Server) sessionLinks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := c.Param("id")
-	a := createAnswer{ID: id, Code: code, Title: title, FacilitatorKey: bearer(c),
-		DisplayKey: s.tokens.issue(Credentials{Role: session.Display, Session: id}),
-		JoinKey:    s.tokens.joinKey(id),
-	}
-	a.Links.Join = joinLink(base, code, a.JoinKey)
-	a.Links.Host = base + "/host/" + id + "#" + a.FacilitatorKey
-	a.Links.Show = base + "/show/" + id + "#" + a.DisplayKey
+	a := linksAnswer{createAnswer: s.answer(base, c.Param("id"), code, title, role == session.Facilitator),
+		Role: role, May: session.Rights(role)}
 	return c.JSON(http.StatusOK, a)
+}
+
+// teamHub checks that the request carries the session's facilitator or
+// moderator key and returns the session's hub and which of the two it is.
+func (s *Server) teamHub(c echo.Context) (*hub.Hub, func(), session.Role, error) {
+	id := c.Param("id")
+	cred, ok := s.tokens.check(bearer(c))
+	if !ok || (cred.Role != session.Facilitator && cred.Role != session.Moderator) || cred.Session != id {
+		return nil, nil, "", fail(http.StatusUnauthorized, protocol.CodeUnauthorized, "This needs the session's facilitator or moderator key.")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
+	defer cancel()
+	h, release, err := s.cfg.Hubs.Acquire(ctx, id)
+	if err != nil {
+		return nil, nil, "", storeError(err)
+	}
+	return h, release, cred.Role, nil
 }
 
 // deleteSession removes a session and its log everywhere (PROTOCOL.md 1.1,
@@ -341,6 +431,24 @@ func (s *Server) deleteSession(c echo.Context) error {
 	}
 	s.log.Info("audit: session deleted", "session", id, "ip", c.RealIP())
 	return c.NoContent(http.StatusNoContent)
+}
+
+// plan answers GET /api/sessions/{id}/plan: the session's settings and
+// every activity's spec, no answers, for POST /api/sessions to make the
+// next session from.
+func (s *Server) plan(c echo.Context) error {
+	h, release, err := s.facilitatorHub(c)
+	if err != nil {
+		return err
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
+	defer cancel()
+	p, err := h.Plan(ctx)
+	if err != nil {
+		return storeError(err)
+	}
+	return c.JSON(http.StatusOK, p)
 }
 
 func (s *Server) export(c echo.Context) error {

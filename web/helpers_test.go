@@ -130,9 +130,17 @@ type client struct {
 
 func (s *testServer) dial(t *testing.T, header http.Header) *client {
 	t.Helper()
+	c, _ := s.dialWith(t, &websocket.DialOptions{HTTPHeader: header})
+	return c
+}
+
+// dialWith dials with opts, and returns the server's answer to the upgrade
+// beside the client.
+func (s *testServer) dialWith(t *testing.T, opts *websocket.DialOptions) (*client, *http.Response) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/ws", &websocket.DialOptions{HTTPHeader: header})
+	ws, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/ws", opts)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -140,7 +148,7 @@ func (s *testServer) dial(t *testing.T, header http.Header) *client {
 	c := &client{t: t, ws: ws, done: make(chan struct{}), resume: make(chan struct{}, 1)}
 	go c.readLoop()
 	t.Cleanup(func() { ws.CloseNow() })
-	return c
+	return c, resp
 }
 
 // connect dials and says hello, waiting for the welcome.

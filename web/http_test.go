@@ -64,9 +64,14 @@ func TestTrailingDataRefused(t *testing.T) {
 	if st, out, _ := s.send(t, "POST", "/api/sessions", "application/json", "{\"title\":\"x\"}\r\n\t "); st != http.StatusCreated {
 		t.Fatalf("trailing white space: %d %v, want 201", st, out)
 	}
-	big := `{"title":"` + strings.Repeat("a", 70<<10) + `"}`
+	big := `{"code":"` + strings.Repeat("1", 70<<10) + `"}`
+	if st, out, _ := s.send(t, "POST", "/api/join", "application/json", big); st != http.StatusRequestEntityTooLarge || errCode(out) != "too_large" {
+		t.Fatalf("a 70 KiB join: %d %v, want 413 too_large", st, out)
+	}
+	// A create may carry a plan, up to 1 MiB.
+	big = `{"title":"` + strings.Repeat("a", 1<<20) + `"}`
 	if st, out, _ := s.send(t, "POST", "/api/sessions", "application/json", big); st != http.StatusRequestEntityTooLarge || errCode(out) != "too_large" {
-		t.Fatalf("a 70 KiB body: %d %v, want 413 too_large", st, out)
+		t.Fatalf("a 1 MiB create: %d %v, want 413 too_large", st, out)
 	}
 }
 

@@ -118,6 +118,9 @@ func (s *Server) Drain() { s.draining.Store(true) }
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
+// createBodyLimit bounds the body of POST /api/sessions, plan included.
+const createBodyLimit = "1M"
+
 // New builds the server's routes.
 func New(cfg Config) *Server {
 	if cfg.ReadLimit == 0 {
@@ -167,9 +170,13 @@ func New(cfg Config) *Server {
 		}
 	})
 
+	// A create may carry a plan: hundreds of activities of long options
+	// are more than the 64 KiB every other request is allowed.
+	e.POST("/api/sessions", s.createSession, middleware.BodyLimit(createBodyLimit), requireJSON)
 	api := e.Group("/api", middleware.BodyLimit("64K"), requireJSON)
-	api.POST("/sessions", s.createSession)
+	api.GET("/sessions/:id/plan", s.plan)
 	api.POST("/join", s.join)
+	api.POST("/join/preview", s.joinPreview)
 	api.GET("/sessions/:id/export", s.export)
 	api.DELETE("/sessions/:id", s.deleteSession)
 	api.GET("/sessions/:id/links", s.sessionLinks)
@@ -196,7 +203,14 @@ func New(cfg Config) *Server {
 	e.GET("/host", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/host/") })
 	e.FileFS("/host/", "host.html", pages, noCache, gz)
 	e.FileFS("/host/:id", "host.html", pages, noCache, gz)
+	// The moderator's console is the facilitator's page: it shows the
+	// controls of the role its key has (GET /api/sessions/{id}/links),
+	// whatever the path, so a moderator key under /host/ is no more.
+	e.FileFS("/moderate/:id", "host.html", pages, noCache, gz)
 	e.FileFS("/show/:id", "show.html", pages, noCache, gz)
+	// The report reads the facilitator export with the key of its
+	// fragment, as the console does.
+	e.FileFS("/report/:id", "report.html", pages, noCache, gz)
 	assets := e.Group("/static", gz, noCache)
 	assets.StaticFS("/", pages)
 	return s

@@ -22,7 +22,12 @@ type Credentials struct {
 	Participant string
 }
 
-var roleKinds = map[session.Role]string{session.Facilitator: "f", session.Display: "d", session.Attendee: "a"}
+// roleKinds are the token kinds. A moderator key is a kind of its own, not
+// a facilitator key with a flag: a facilitator key made before moderators
+// existed can never be read as one, and a moderator key never as the other.
+var roleKinds = map[session.Role]string{
+	session.Facilitator: "f", session.Moderator: "m", session.Display: "d", session.Attendee: "a",
+}
 
 func (t tokens) mac(parts ...string) string {
 	m := hmac.New(sha256.New, t.secret)
@@ -72,6 +77,8 @@ func (t tokens) check(token string) (Credentials, bool) {
 	switch {
 	case body[0] == "f" && len(body) == 2:
 		c = Credentials{Role: session.Facilitator, Session: body[1]}
+	case body[0] == "m" && len(body) == 2:
+		c = Credentials{Role: session.Moderator, Session: body[1]}
 	case body[0] == "d" && len(body) == 2:
 		c = Credentials{Role: session.Display, Session: body[1]}
 	case body[0] == "a" && len(body) == 3:

@@ -19,8 +19,15 @@ import (
 )
 
 func (s *Server) websocket(c echo.Context) error {
-	ws, err := websocket.Accept(smallBuffers{c.Response()}, c.Request(), &websocket.AcceptOptions{
-		OriginPatterns: s.cfg.AllowedOrigins,
+	// hub.Accept keeps the socket under the websocket: the hub writes its
+	// frames on it past the library (hub/socket.go), compressed when the
+	// client offers permessage-deflate, as browsers do: without context
+	// takeover, so that one compressed view serves every connection and an
+	// idle one holds no compressor (hub/deflate.go).
+	ws, sock, err := hub.Accept(smallBuffers{c.Response()}, c.Request(), &websocket.AcceptOptions{
+		OriginPatterns:       s.cfg.AllowedOrigins,
+		CompressionMode:      websocket.CompressionNoContextTakeover,
+		CompressionThreshold: hub.DeflateMin,
 	})
 	if err != nil {
 		return nil // Accept has answered the request
@@ -47,6 +54,7 @@ func (s *Server) websocket(c echo.Context) error {
 		Type    string `json:"type"`
 		Token   string `json:"token"`
 		Patches bool   `json:"patches"` // pages opt in once they apply patches
+		Lang    string `json:"lang"`    // the page's language (PROTOCOL.md 1.2)
 	}
 	refuse := func(r protocol.CloseReason, e hub.ErrorMsg) error {
 		e.Type = protocol.TypeError
@@ -97,7 +105,7 @@ func (s *Server) websocket(c echo.Context) error {
 		defer ws.CloseNow()
 		defer release()
 		ctx := context.Background()
-		err := h.Serve(ctx, ws, cred.Role, cred.Participant, hello.Patches)
+		err := h.Serve(ctx, ws, sock, cred.Role, cred.Participant, hello.Patches, hello.Lang)
 		if err != nil && websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) {
 			s.log.Debug("websocket ended", "err", err)
 		}
@@ -105,20 +113,15 @@ func (s *Server) websocket(c echo.Context) error {
 	return nil
 }
 
-// Buffer sizes of a websocket connection. net/http hands a hijacked
-// connection its 4 KiB request reader and a new 4 KiB writer, which the
-// websocket keeps for as long as the phone stays: 8 KiB of the 16 KiB of
-// heap an idle phone held (docs/benchmarks.md). Phones send small commands,
-// and an attendee's pushes (a poll, a "you", an ack) are a few hundred
-// bytes: a frame that fits the write buffer is still one write system
-// call, a larger one takes two.
-const (
-	wsReadBuffer  = 1 << 10
-	wsWriteBuffer = 2 << 10
-)
+// The read buffer of a websocket connection. net/http hands a hijacked
+// connection its 4 KiB request reader, which the websocket keeps for as
+// long as the phone stays (docs/benchmarks.md); phones send small
+// commands. The write buffer is hub.Accept's: the hub writes its frames on
+// the socket itself, and the library only its control frames.
+const wsReadBuffer = 1 << 10
 
 // smallBuffers is the response writer given to websocket.Accept: its
-// Hijack swaps net/http's buffers for smaller ones.
+// Hijack swaps net/http's read buffer for a smaller one.
 type smallBuffers struct{ *echo.Response }
 
 func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -126,15 +129,11 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return conn, brw, err
 	}
-	r := brw.Reader
-	if r.Buffered() == 0 {
+	if brw.Reader.Buffered() == 0 {
 		// Nothing was read past the request: the rest is in the socket.
-		r = bufio.NewReaderSize(conn, wsReadBuffer)
+		brw.Reader = bufio.NewReaderSize(conn, wsReadBuffer)
 	}
-	if brw.Writer.Buffered() != 0 {
-		return conn, brw, nil
-	}
-	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, wsWriteBuffer)), nil
+	return conn, brw, nil
 }
 
 var _ http.Hijacker = smallBuffers{}

@@ -142,8 +142,13 @@ func wsURL(base string) string {
 
 // hello dials the websocket, says hello with token and waits for the
 // welcome. The returned message is the welcome.
-func hello(ctx context.Context, hc *http.Client, base, token string, readLimit int64, patches bool) (*websocket.Conn, *inMsg, error) {
-	c, _, err := websocket.Dial(ctx, wsURL(base), &websocket.DialOptions{HTTPClient: hc})
+// With compress it offers permessage-deflate without context takeover.
+func hello(ctx context.Context, hc *http.Client, base, token string, readLimit int64, patches, compress bool) (*websocket.Conn, *inMsg, error) {
+	opts := &websocket.DialOptions{HTTPClient: hc}
+	if compress {
+		opts.CompressionMode = websocket.CompressionNoContextTakeover
+	}
+	c, _, err := websocket.Dial(ctx, wsURL(base), opts)
 	if err != nil {
 		return nil, nil, &connErr{stage: "dial", err: err}
 	}

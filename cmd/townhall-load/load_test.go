@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,56 @@ func TestLoadAgainstRealServer(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("slow phones", func(t *testing.T) {
+		rep, code, stderr := runJSON(t, "--url", base, "--scenario", "qa", "--phones", "30", "--questions", "20",
+			"--rate", "40", "--duration", "4s", "--patches", "--slow-phones", "3", "--slow-kbit", "200", "--slow-delay", "20ms")
+		if code != 0 || !rep.OK {
+			t.Fatalf("exit %d, ok %v; stderr:\n%s", code, rep.OK, stderr)
+		}
+		sp := rep.SlowPhones
+		if sp == nil || sp.Phones != 3 || sp.ToView.Count == 0 || sp.Steady.Mean <= 0 {
+			t.Fatalf("slow phones %+v", sp)
+		}
+		// Every vote reaches a slow phone's view through the link's
+		// delay down, at least.
+		if sp.ToView.P50 < 20 {
+			t.Fatalf("upvotes reached the slow views in %v ms (p50), under the link's delay", sp.ToView.P50)
+		}
+		if pc := rep.Patches; pc == nil || pc.Converged != pc.Applying || pc.Applying < 3 {
+			t.Fatalf("patches %+v", rep.Patches)
+		}
+	})
+
+	// Phones that offer compression, as browsers do, get the same views in
+	// fewer bytes on the wire, whole views and patches alike, and the
+	// phones that apply patches still hold what a new connection gets.
+	t.Run("compressed", func(t *testing.T) {
+		args := []string{"--url", base, "--scenario", "qa", "--phones", "20", "--questions", "60", "--rate", "40", "--duration", "3s", "--seed", "7"}
+		bytesOf := func(extra ...string) float64 {
+			rep, code, stderr := runJSON(t, append(args, extra...)...)
+			if code != 0 || !rep.OK {
+				t.Fatalf("%v: exit %d, ok %v; stderr:\n%s", extra, code, rep.OK, stderr)
+			}
+			if pc := rep.Patches; slices.Contains(extra, "--patches") && (pc == nil || pc.Converged != pc.Applying || pc.Applying == 0) {
+				t.Fatalf("%v: patches %+v", extra, rep.Patches)
+			}
+			return rep.BytesPerPhone.Mean
+		}
+		// Whole views of a board shrink many times over; patches, a few
+		// hundred bytes of ids and counts, by a third to a half, which the
+		// two runs' different ticks on a busy machine can blur: they only
+		// have to shrink.
+		for _, c := range []struct {
+			mode []string
+			most float64
+		}{{nil, 0.5}, {[]string{"--patches"}, 1}} {
+			plain, compressed := bytesOf(c.mode...), bytesOf(append(c.mode, "--compress")...)
+			if compressed <= 0 || compressed >= plain*c.most {
+				t.Errorf("%v: %.0f bytes per phone per second compressed, %.0f plain", c.mode, compressed, plain)
+			}
+		}
+	})
 
 	t.Run("ack trace", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "acks.csv")

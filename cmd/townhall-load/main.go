@@ -33,7 +33,10 @@
 // phone's latest acked vote; for words, each word's count; for Q&A, the
 // questions and their upvotes; for the queue, the hands still raised.
 // Lost is what was acked but is missing, doubled what is there more often
-// than acked; the exit status is 1 when either is not zero.
+// than acked; the exit status is 1 when either is not zero. The phones are
+// stopped before the export is read, so that every ack counted is for a
+// command the export can hold; a command applied but not acked by then is
+// doubled.
 //
 // Bytes per phone per second count every frame's payload each connected
 // phone received while commands were sent (mean and p95 over phones), and
@@ -47,6 +50,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,9 +96,17 @@ type config struct {
 	ackTrace          string
 	quiet             bool
 	patches           bool
+	compress          bool
 	applyPhones       int
+	slowPhones        int
+	slowKbit          float64
+	slowDelay         time.Duration
 	questions         int
 	vocabulary        int
+	reactions         float64
+	reactionAcks      bool
+	recordViews       string
+	upvoteSkew        float64
 }
 
 type urlList []string
@@ -140,10 +152,18 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the summary as JSON on stdout")
 	fs.StringVar(&cfg.ackTrace, "ack-trace", "", "write every ack to this CSV file (due_ms,ack_ms,resent), to see when the slow ones happened")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "no progress line on stderr")
+	fs.BoolVar(&cfg.compress, "compress", false, "phones offer permessage-deflate (no context takeover) as browsers do; bytes per phone then count what crossed the wire")
 	fs.BoolVar(&cfg.patches, "patches", false, "phones say \"patches\": true, follow the patches by their base and resync on a miss; the first --apply-phones apply them and must hold a new connection's view at the end")
 	fs.IntVar(&cfg.applyPhones, "apply-phones", 20, "with --patches: how many phones apply every patch (the rest only follow offsets)")
+	fs.IntVar(&cfg.slowPhones, "slow-phones", 0, "this many phones are on a slow link (--slow-kbit, --slow-delay, emulated in the load generator) and report how long after its send each upvote reached their view (qa scenario)")
+	fs.Float64Var(&cfg.slowKbit, "slow-kbit", 1000, "--slow-phones: the link's rate in kbit/s, each way")
+	fs.DurationVar(&cfg.slowDelay, "slow-delay", 40*time.Millisecond, "--slow-phones: the link's delay, each way")
 	fs.IntVar(&cfg.questions, "questions", 0, "qa scenario: questions asked before the phones join, by attendees of their own; the phones then only upvote")
 	fs.IntVar(&cfg.vocabulary, "vocabulary", 30, "words scenario: how many different words the phones send")
+	fs.Float64Var(&cfg.reactions, "reactions", 0, "a reaction storm beside the scenario: taps per phone per second while commands are sent (reactions.go)")
+	fs.BoolVar(&cfg.reactionAcks, "reaction-acks", false, "send the storm's taps as commands, each acked, instead of {\"type\": \"react\"} messages")
+	fs.Float64Var(&cfg.upvoteSkew, "upvote-skew", 0, "qa scenario: above 1, upvotes follow a Zipf law of this exponent over the questions in the order asked (the first the most popular); 0 spreads them evenly")
+	fs.StringVar(&cfg.recordViews, "record-views", "", "write every whole activity view the first phone receives to this file, one JSON a line (for townhall-load peer --views)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -170,6 +190,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("--questions, --apply-phones and --vocabulary must not be negative (--vocabulary at least 1)")
 	case cfg.senders < 1, cfg.options < 2, cfg.maxEntries < 1:
 		return nil, errors.New("--senders, --options (at least 2) and --max-entries must be positive")
+	case cfg.slowPhones < 0 || cfg.slowPhones > cfg.phones, cfg.slowKbit <= 0, cfg.slowDelay < 0:
+		return nil, errors.New("--slow-phones must be between 0 and --phones, --slow-kbit positive, --slow-delay not negative")
+	case cfg.upvoteSkew != 0 && cfg.upvoteSkew <= 1:
+		return nil, errors.New("--upvote-skew must be above 1 (a Zipf exponent), or 0 for even upvotes")
+	case cfg.recordViews != "" && cfg.patches:
+		return nil, errors.New("--record-views records whole views: leave out --patches")
 	case cfg.sessionCode != "" && cfg.facilitatorKey == "":
 		return nil, errors.New("--session-code needs --facilitator-key")
 	}
@@ -227,6 +253,9 @@ func main() {
 // run is the whole program: 0 when nothing was lost or doubled, 1 when
 // something was (or the run could not be checked), 2 on bad usage.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "peer" {
+		return runPeer(args[1:], stdout, stderr)
+	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -286,8 +315,9 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 		clients: map[string]*client{},
 		// The websocket dials get their own transport: an upgraded
 		// connection leaves the pool, and joins should keep reusing theirs.
-		wsHTTP: &http.Client{Transport: newTransport()},
-		sc:     sc,
+		wsHTTP:   countingClient(newTransport()),
+		slowHTTP: slowClient(cfg.slowKbit*1000, cfg.slowDelay),
+		sc:       sc,
 	}
 	if cfg.ackTrace != "" {
 		r.trace = &ackTrace{}
@@ -326,7 +356,16 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 	r.phones = make([]*phone, cfg.phones)
 	for i := range r.phones {
 		r.phones[i] = &phone{idx: i, base: cfg.urls[i%len(cfg.urls)], r: r, pending: map[string]*command{},
-			applies: cfg.patches && i < cfg.applyPhones}
+			applies: cfg.patches && i < cfg.applyPhones || i < cfg.slowPhones, slow: i < cfg.slowPhones}
+	}
+	var recFile *os.File
+	if cfg.recordViews != "" {
+		f, err := os.Create(cfg.recordViews)
+		if err != nil {
+			return nil, err
+		}
+		recFile = f
+		r.phones[0].rec = bufio.NewWriterSize(f, 1<<20)
 	}
 	pctx, pcancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -335,7 +374,13 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 	rampTime := time.Since(rampStart)
 
 	bytes0 := r.phoneBytes()
+	st, stormErr := r.startStorm(ctx)
+	r.storm = st
 	sendTime := r.drive(ctx)
+	stormRep := st.end(ctx)
+	if stormErr != nil {
+		stormRep = &StormReport{Error: stormErr.Error()}
+	}
 	bytes1 := r.phoneBytes()
 
 	// Let the display catch up with the last acks (it is pushed on a tick).
@@ -355,17 +400,12 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 		patches = &pc
 	}
 
-	var check ExportCheck
-	ectx, ecancel := context.WithTimeout(context.Background(), 60*time.Second)
-	exp, err := r.clients[cfg.urls[0]].export(ectx, r.sessionID, r.facKey)
-	ecancel()
-	if err != nil {
-		check.Error = "export: " + err.Error()
-	} else {
-		check = r.checkExport(exp)
-	}
-
-	// Stop everything: phones first, then wait for their goroutines.
+	// Stop everything before the export: phones first, then wait for
+	// their goroutines. A phone still running could be acked for a command
+	// that landed after the export was read (a resend after a reconnect, a
+	// command slow to arrive on a saturated link), and its ack would be
+	// expected in an export that cannot hold it: "lost".
+	r.stopping.Store(true)
 	pcancel()
 	dcancel()
 	for _, p := range r.phones {
@@ -377,13 +417,39 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 	}
 	waited := make(chan struct{})
 	go func() { wg.Wait(); close(waited) }()
+	stopped := true
 	select {
 	case <-waited:
 	case <-time.After(10 * time.Second):
+		stopped = false
 		fmt.Fprintln(stderr, "townhall-load: some phones did not stop within 10s")
 	}
 	close(stopProgress)
 	<-progressDone
+
+	var check ExportCheck
+	ectx, ecancel := context.WithTimeout(context.Background(), 60*time.Second)
+	exp, err := r.clients[cfg.urls[0]].export(ectx, r.sessionID, r.facKey)
+	ecancel()
+	if err != nil {
+		check.Error = "export: " + err.Error()
+	} else {
+		check = r.checkExport(exp)
+	}
+
+	if recFile != nil {
+		if !stopped {
+			return nil, errors.New("--record-views: the first phone did not stop")
+		}
+		// Every read loop has ended: nothing else writes the recorder.
+		err := r.phones[0].rec.Flush()
+		if cerr := recFile.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--record-views: %w", err)
+		}
+	}
 
 	rep := r.report(rampTime, sendTime, displayOn, check)
 	var live0, live1 []int64
@@ -401,8 +467,16 @@ func execute(ctx context.Context, cfg *config, stderr io.Writer) (*Report, error
 			}
 		}
 		rep.BytesPerPhoneSteady = bytesPerSecond(warm, end, sendTime-r.warmAt)
+		if n := cfg.slowPhones; rep.SlowPhones != nil && bytes0[0] > 0 {
+			// The first phones are the slow ones: they joined first.
+			rep.SlowPhones.Steady = bytesPerSecond(r.warmBytes[:n], bytes1[:n], sendTime-r.warmAt)
+		}
 	}
 	rep.Patches = patches
+	rep.Reactions = stormRep
+	if stormRep != nil && stormRep.Error != "" {
+		rep.OK = false
+	}
 	if patches != nil && patches.Error != "" {
 		rep.OK = false
 	}

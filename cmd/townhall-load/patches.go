@@ -155,6 +155,11 @@ func (p *phone) applyMsg(b []byte) {
 			p.missed()
 		}
 	}
+	if p.slow {
+		p.mu.Lock()
+		p.noteVotes(p.r.now())
+		p.mu.Unlock()
+	}
 }
 
 // setWhole takes a whole view of an activity, if it is the run's.
@@ -192,6 +197,11 @@ func (p *phone) welcomed(w *inMsg) {
 			p.setWhole(a, w.Offset)
 		}
 	}
+	if p.slow {
+		p.mu.Lock()
+		p.noteVotes(p.r.now())
+		p.mu.Unlock()
+	}
 }
 
 // checkPatches waits until the applying phones hold the view a new
@@ -218,7 +228,7 @@ func (r *runner) checkPatches(ctx context.Context) PatchCheck {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, w, err := hello(cctx, r.wsHTTP, r.cfg.urls[0], tok, phoneReadLimit, false)
+		c, w, err := hello(cctx, r.wsHTTP, r.cfg.urls[0], tok, phoneReadLimit, false, false)
 		if err != nil {
 			pc.Error = "connecting to check: " + err.Error()
 			return pc
@@ -273,10 +283,16 @@ func bytesPerSecond(before, after []int64, d time.Duration) BytesSummary {
 	return BytesSummary{Mean: sum / float64(len(rates)), P50: at(0.5), P95: at(0.95), Max: rates[len(rates)-1]}
 }
 
+// phoneBytes is what each phone has received: the messages, or with
+// --compress the bytes on the wire, which are what a hall's link carries.
 func (r *runner) phoneBytes() []int64 {
 	out := make([]int64, len(r.phones))
 	for i, p := range r.phones {
-		out[i] = p.bytes.Load()
+		if r.cfg.compress {
+			out[i] = p.wire.Load()
+		} else {
+			out[i] = p.bytes.Load()
+		}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -41,12 +42,33 @@ type phone struct {
 	hdr [96]byte // the start of each message, to skip pushes unparsed
 
 	bytes atomic.Int64 // every message received, counted in bytes
+	wire  atomic.Int64 // every byte its connections read off the wire
 
 	// --patches (patches.go): the offset of the activity's view the phone
 	// holds, and for an applying phone the view itself. Under mu.
 	applies bool
 	held    uint64
 	view    *patch.View
+	// --slow-phones (slowlink.go): the phone is on a slow link and notes
+	// when each vote reached its view; seen is each entry's votes there.
+	slow bool
+	seen map[string]int
+
+	// --record-views: the first phone writes each whole activity view
+	// it receives, one a line (only its read loop writes).
+	rec *bufio.Writer
+}
+
+// record writes the activity view of an "activity" message.
+func (p *phone) record(msg []byte) {
+	var m struct {
+		Activity json.RawMessage `json:"activity"`
+	}
+	if json.Unmarshal(msg, &m) != nil || len(m.Activity) == 0 {
+		return
+	}
+	p.rec.Write(m.Activity)
+	p.rec.WriteByte('\n')
 }
 
 // bufPool holds the buffers that whole messages (acks, errors) are read into.
@@ -156,12 +178,16 @@ func (p *phone) connect(ctx context.Context) error {
 		}
 		p.token = tok
 	}
-	c, w, err := hello(cctx, r.wsHTTP, p.base, p.token, phoneReadLimit, r.cfg.patches)
+	wsHTTP := r.wsHTTP
+	if p.slow {
+		wsHTTP = r.slowHTTP
+	}
+	c, w, err := hello(withWireCounter(cctx, &p.wire), wsHTTP, p.base, p.token, phoneReadLimit, r.cfg.patches, r.cfg.compress)
 	if err != nil {
 		return err
 	}
 	p.bytes.Add(int64(len(w.raw)))
-	if r.cfg.patches {
+	if r.cfg.patches || p.slow {
 		p.welcomed(w)
 	}
 	p.wmu.Lock()
@@ -236,7 +262,23 @@ func (p *phone) readLoop() error {
 		}
 		complete := n < len(p.hdr)
 		typ, found := msgType(p.hdr[:n])
-		view := p.r.cfg.patches && found && isView(typ)
+		view := (p.r.cfg.patches || p.slow) && found && isView(typ)
+		if p.rec != nil && found && string(typ) == "activity" {
+			buf := bufPool.Get().(*bytes.Buffer)
+			buf.Reset()
+			buf.Write(p.hdr[:n])
+			if !complete {
+				if _, err := buf.ReadFrom(rd); err != nil {
+					bufPool.Put(buf)
+					return err
+				}
+			}
+			p.bytes.Add(int64(buf.Len()))
+			p.r.pushes.Add(1)
+			p.record(buf.Bytes())
+			bufPool.Put(buf)
+			continue
+		}
 		if found && isPush(typ) && !(view && p.applies) && (!view || p.follow(typ, p.hdr[:n])) {
 			if !complete {
 				m, err := io.Copy(io.Discard, rd)
@@ -291,12 +333,18 @@ func (p *phone) handle(b []byte) bool {
 		r.pushes.Add(1)
 		return false
 	}
+	if r.stopping.Load() {
+		return false
+	}
 	var m inMsg
 	if err := json.Unmarshal(b, &m); err != nil {
 		r.errors.add("bad_json")
 		return false
 	}
 	now := r.now()
+	if r.storm.answer(b, &m, now) {
+		return false
+	}
 	p.mu.Lock()
 	cmd := p.pending[m.ID]
 	if cmd != nil && !(m.Type == "error" && m.Retryable) {

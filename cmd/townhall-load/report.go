@@ -49,10 +49,14 @@ type Report struct {
 	// BytesPerPhone is what each connected phone received per second
 	// while commands were sent (every frame's payload, pushes and acks).
 	BytesPerPhone BytesSummary `json:"bytesPerPhonePerSecond"`
+	// SlowPhones is what the --slow-phones saw: how long after its send
+	// each upvote reached their view, and their bytes per second.
+	SlowPhones *SlowReport `json:"slowPhones,omitempty"`
 	// BytesPerPhoneSteady leaves out the first seconds of the send phase
 	// (runner.warmBytes); only with --duration.
 	BytesPerPhoneSteady BytesSummary `json:"bytesPerPhonePerSecondSteady"`
 	Patches             *PatchCheck  `json:"patches,omitempty"`
+	Reactions           *StormReport `json:"reactions,omitempty"`
 }
 
 func (r *runner) report(ramp, send time.Duration, displayOn bool, check ExportCheck) *Report {
@@ -90,6 +94,10 @@ func (r *runner) report(ramp, send time.Duration, displayOn bool, check ExportCh
 	}
 	if send > 0 {
 		rep.Throughput = float64(rep.Acked) / send.Seconds()
+	}
+	if r.cfg.slowPhones > 0 {
+		rep.SlowPhones = &SlowReport{Phones: r.cfg.slowPhones, Kbit: r.cfg.slowKbit, DelayMs: ms(r.cfg.slowDelay),
+			ToView: r.slowView.summary()}
 	}
 	if displayOn {
 		lat, missing := r.sc.display()
@@ -137,6 +145,11 @@ func (rep *Report) write(w io.Writer) {
 	if b := rep.BytesPerPhoneSteady; b.Mean > 0 {
 		fmt.Fprintf(w, "  after the first seconds: mean %.0f, p50 %.0f, p95 %.0f, max %.0f\n", b.Mean, b.P50, b.P95, b.Max)
 	}
+	if sp := rep.SlowPhones; sp != nil {
+		fmt.Fprintf(w, "%d phones on a %.0f kbit/s link, %.0f ms each way:\n", sp.Phones, sp.Kbit, sp.DelayMs)
+		line("upvote to their view", sp.ToView)
+		fmt.Fprintf(w, "  bytes per second after the first seconds: mean %.0f, max %.0f\n", sp.Steady.Mean, sp.Steady.Max)
+	}
 	if pc := rep.Patches; pc != nil {
 		fmt.Fprintf(w, "patches: %d patches, %d whole views, %d on a missed base; %d/%d applying phones converged\n",
 			pc.Patches, pc.Wholes, pc.Misses, pc.Converged, pc.Applying)
@@ -174,9 +187,22 @@ func (rep *Report) write(w io.Writer) {
 		}
 		fmt.Fprintf(w, " (found/acked); lost %d, doubled %d\n", e.Lost, e.Doubled)
 	}
+	rep.Reactions.write(w)
 	if rep.OK {
 		fmt.Fprintln(w, "result: OK")
 	} else {
 		fmt.Fprintln(w, "result: FAILED")
 	}
+}
+
+// SlowReport is what the phones on a slow link saw.
+type SlowReport struct {
+	Phones  int     `json:"phones"`
+	Kbit    float64 `json:"kbit"`
+	DelayMs float64 `json:"delayMs"`
+	// ToView is, for each upvote that reached a slow phone's view while
+	// its entry was there, the time from its send to the push showing it.
+	ToView Summary `json:"voteToView"`
+	// Steady is their bytes per second over the second half of sending.
+	Steady BytesSummary `json:"bytesPerPhonePerSecondSteady"`
 }

@@ -21,7 +21,11 @@ type runner struct {
 	start   time.Time
 	clients map[string]*client
 	wsHTTP  *http.Client
-	sc      scenario
+	// slowHTTP dials the --slow-phones' links (slowlink.go); slowView is
+	// how long after its send each upvote reached a slow phone's view.
+	slowHTTP *http.Client
+	slowView recorder
+	sc       scenario
 
 	sessionID, code, facKey, displayKey, activityID string
 
@@ -51,6 +55,13 @@ type runner struct {
 
 	retryMu sync.Mutex
 	retries []retryItem
+
+	storm *storm // --reactions (reactions.go); nil without
+
+	// stopping is set before the export is taken: an answer read after
+	// it is not counted, as the export may have been read before its
+	// command landed. One read before it was applied before it.
+	stopping atomic.Bool
 }
 
 type retryItem struct {
@@ -111,7 +122,7 @@ func (r *runner) setup(ctx context.Context) error {
 		}
 		r.sessionID, r.code, r.facKey, r.displayKey = s.ID, s.Code, s.FacilitatorKey, s.DisplayKey
 	}
-	c, welcome, err := hello(ctx, r.wsHTTP, cfg.urls[0], r.facKey, 64<<20, false)
+	c, welcome, err := hello(ctx, r.wsHTTP, cfg.urls[0], r.facKey, 64<<20, false, false)
 	if err != nil {
 		return fmt.Errorf("facilitator: %w", err)
 	}
@@ -171,7 +182,7 @@ func (r *runner) setup(ctx context.Context) error {
 // watchDisplay reads the display socket and feeds each version of the
 // activity to the scenario, until ctx ends.
 func (r *runner) watchDisplay(ctx context.Context, ready chan<- error) {
-	c, welcome, err := hello(ctx, r.wsHTTP, r.cfg.displayURL, r.displayKey, 256<<20, false)
+	c, welcome, err := hello(ctx, r.wsHTTP, r.cfg.displayURL, r.displayKey, 256<<20, false, false)
 	ready <- err
 	if err != nil {
 		return
@@ -348,6 +359,7 @@ func (r *runner) drive(ctx context.Context) (sendTime time.Duration) {
 		}
 	}
 	sendTime = r.now() - t0
+	r.storm.stopTapping()
 	// Drain: wait for acks, resending retryable refusals, within the drain time.
 	deadline := time.Now().Add(cfg.drain)
 	for r.pending.Load() > 0 && time.Now().Before(deadline) {
@@ -408,7 +420,7 @@ func (r *runner) seedQuestions(ctx context.Context, s *qaScenario, n int) error 
 				if err != nil {
 					return err
 				}
-				c, _, err := hello(ctx, r.wsHTTP, cl.base, tok, phoneReadLimit, false)
+				c, _, err := hello(ctx, r.wsHTTP, cl.base, tok, phoneReadLimit, false, false)
 				if err != nil {
 					return err
 				}

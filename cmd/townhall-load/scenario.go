@@ -69,7 +69,7 @@ func newScenario(name string, phones int, cfg *config) (scenario, error) {
 		return &wordsScenario{maxEntries: cfg.maxEntries, used: make([]int, phones), counts: map[string]int{}, vocab: vocab[:cfg.vocabulary]}, nil
 	case "qa":
 		return &qaScenario{asked: make([]bool, phones), upvoted: make([]map[string]bool, phones), votes: map[string]int{}, owner: map[string]int{},
-			noAsk: cfg.questions > 0}, nil
+			noAsk: cfg.questions > 0, skew: cfg.upvoteSkew}, nil
 	case "queue":
 		return &queueScenario{raised: make([]bool, phones), last: make([]int64, phones), hand: make([]string, phones),
 			sentAt: map[string]time.Duration{}, seen: map[string][]time.Duration{}, visible: map[string]bool{}}, nil
@@ -342,11 +342,19 @@ type qaScenario struct {
 	upvoted []map[string]bool
 	entries []string       // acked questions
 	votes   map[string]int // acked upvotes per entry
-	owner   map[string]int
+	// sent is, per entry, the send time of each acked upvote, in the
+	// order of their acks (voteSentAt).
+	sent  map[string][]time.Duration
+	owner map[string]int
 	// With --questions the board is asked before the phones join; they
 	// only upvote, and the display's count leaves the seeded ones out.
 	noAsk  bool
 	seeded int
+	// skew, when above 1, picks the question to upvote by a Zipf law of
+	// that exponent over the order of asking (the first asked the most
+	// upvoted), as halls do; 0 spreads upvotes evenly, the worst case for
+	// the churn at the attendees' top-200 cut.
+	skew float64
 }
 
 // seed adds the questions asked before the run.
@@ -380,7 +388,11 @@ func (s *qaScenario) next(i int, rng *rand.Rand, c *command) bool {
 		if len(s.entries) == 0 {
 			break
 		}
-		e := s.entries[rng.IntN(len(s.entries))]
+		k := rng.IntN(len(s.entries))
+		if s.skew > 1 && len(s.entries) > 1 {
+			k = int(rand.NewZipf(rng, s.skew, 1, uint64(len(s.entries)-1)).Uint64())
+		}
+		e := s.entries[k]
 		if s.owner[e] == i || s.upvoted[i][e] {
 			continue
 		}
@@ -406,12 +418,26 @@ func (s *qaScenario) acked(c *command, m *inMsg) {
 		}
 	case "qa.upvote":
 		s.votes[c.entry]++
+		if s.sent == nil {
+			s.sent = map[string][]time.Duration{}
+		}
+		s.sent[c.entry] = append(s.sent[c.entry], c.sentAt)
 	}
 	s.mu.Unlock()
 	s.counterTrack.acked(c.sentAt)
 }
 
 func (s *qaScenario) failed(*command, string) {}
+
+// voteSentAt implements voteClock.
+func (s *qaScenario) voteSentAt(entry string, k int) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k < 1 || k > len(s.sent[entry]) {
+		return 0, false
+	}
+	return s.sent[entry][k-1], true
+}
 
 type qaView struct {
 	ID      string `json:"id"`

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -92,5 +95,44 @@ func TestQueueVerifyAndDisplay(t *testing.T) {
 	}
 	if ch := qs.verify(json.RawMessage(`{"id":"a","waiting":[]}`)); ch.Lost != 1 {
 		t.Errorf("raised hand missing: %+v", ch)
+	}
+}
+
+// --upvote-skew gathers upvotes on the first questions asked; without it
+// they spread over the whole board.
+func TestQAUpvoteSkew(t *testing.T) {
+	t.Parallel()
+	top := func(skew float64) int {
+		s, err := newScenario("qa", 2000, &config{questions: 500, upvoteSkew: skew})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs := s.(*qaScenario)
+		var seeded []string
+		for i := range 500 {
+			seeded = append(seeded, fmt.Sprint("q", i))
+		}
+		qs.seed(seeded)
+		rng := rand.New(rand.NewPCG(3, 4))
+		n := 0
+		for i := range 2000 {
+			var c command
+			if !qs.next(i, rng, &c) || c.op != "qa.upvote" {
+				t.Fatalf("phone %d: op %q", i, c.op)
+			}
+			var k int
+			fmt.Sscanf(c.entry, "q%d", &k)
+			if k < 20 {
+				n++
+			}
+		}
+		return n
+	}
+	if even, skewed := top(0), top(1.2); even > 200 || skewed < 1000 {
+		t.Fatalf("upvotes on the first 20 of 500 questions: %d evenly, %d skewed", even, skewed)
+	}
+	var stderr bytes.Buffer
+	if _, err := parseFlags([]string{"--upvote-skew", "0.5"}, &stderr); err == nil {
+		t.Fatal("--upvote-skew 0.5 accepted")
 	}
 }

@@ -49,6 +49,8 @@ const (
 	envDrain          = "TOWNHALL_DRAIN"
 	envReadyDrain     = "TOWNHALL_READY_DRAIN"
 	envPingInterval   = "TOWNHALL_PING_INTERVAL"
+	envAttendeeTick   = "TOWNHALL_ATTENDEE_INTERVAL"
+	envCrowdAttendees = "TOWNHALL_CROWD_ATTENDEES"
 	envRetention      = "TOWNHALL_RETENTION"
 	envLogFormat      = "TOWNHALL_LOG_FORMAT"
 
@@ -82,10 +84,10 @@ type config struct {
 	addr, data, redis, secret, publicURL, origins, createToken, metricsAddr, logLevel, debugAddr string
 	logFormat                                                                                    string
 	showVersion                                                                                  bool
-	drain, readyDrain, pingInterval, retention                                                   time.Duration
+	drain, readyDrain, pingInterval, retention, attendeeInterval                                 time.Duration
 	http                                                                                         httpFlags
 	limits                                                                                       session.Limits
-	maxConnsPerToken, commandRate, commandBurst                                                  int
+	maxConnsPerToken, commandRate, commandBurst, crowdAttendees                                  int
 }
 
 // httpFlags are the limits of the HTTP side (docs/operations.md, "Limits
@@ -145,6 +147,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 		"on SIGTERM, how long /readyz answers 503 while the server still serves, so a load balancer stops sending clients")
 	dur(&c.pingInterval, "ping-interval", envPingInterval, 25*time.Second,
 		"how often each websocket is pinged; one that does not answer within 20 s is closed")
+	dur(&c.attendeeInterval, "attendee-interval", envAttendeeTick, 250*time.Millisecond,
+		"how often phones are sent what changed (consoles and displays: every 100 ms); longer costs fewer frames per phone in very large halls")
 	retention := ""
 	str(&retention, "retention", envRetention, "", "delete sessions that ended longer ago than this, e.g. 720h (default: keep them)")
 	h := &c.http
@@ -168,6 +172,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	num(&c.maxConnsPerToken, "max-sockets-per-token", envMaxConnsPerToken, 8, "open websockets of one attendee token on one instance")
 	num(&c.commandRate, "command-rate", envCommandRate, 10, "commands per second one connection may send")
 	num(&c.commandBurst, "command-burst", envCommandBurst, 20, "commands one connection may send at once")
+	num(&c.crowdAttendees, "crowd-attendees", envCrowdAttendees, 2000,
+		"past this many phones of one session on this instance, they are sent what changed half as often as --attendee-interval says, which halves the server's CPU for them")
 	if envErr != nil {
 		fmt.Fprintln(stderr, "townhall:", envErr)
 		return c, envErr
@@ -359,9 +365,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	}
 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// With Redis, instances exchange reaction tallies beside the log;
+	// closed after the hubs (deferred after the store's Close, so before it).
+	var tallies eventlog.Tallies
+	if r, ok := opened.(*eventlog.Redis); ok {
+		t := eventlog.NewRedisTallies(r)
+		defer t.Close()
+		tallies = t
+	}
 	hubs := hub.NewManager(store, hub.Config{Logger: log, Metrics: hub.NewMetrics(reg), PingInterval: cfg.pingInterval,
+		AttendeeInterval: cfg.attendeeInterval, CrowdAttendees: cfg.crowdAttendees,
 		Limits: cfg.limits, MaxConnsPerToken: cfg.maxConnsPerToken,
-		CommandRate: float64(cfg.commandRate), CommandBurst: cfg.commandBurst})
+		CommandRate: float64(cfg.commandRate), CommandBurst: cfg.commandBurst, Tallies: tallies})
 	var origins []string
 	for _, o := range strings.Split(cfg.origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -318,6 +318,21 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if cfg.addr != ":1" {
 		t.Fatalf("a flag must win over the environment: %q", cfg.addr)
 	}
+	if cfg.attendeeInterval != 250*time.Millisecond {
+		t.Fatalf("attendee interval by default %v, want 250ms", cfg.attendeeInterval)
+	}
+	if cfg.crowdAttendees != 2000 {
+		t.Fatalf("crowd by default %d, want 2000", cfg.crowdAttendees)
+	}
+	env[envAttendeeTick] = "500ms"
+	if cfg, _ = parse(nil, func(k string) string { return env[k] }, &bytes.Buffer{}); cfg.attendeeInterval != 500*time.Millisecond {
+		t.Fatalf("attendee interval from %s: %v", envAttendeeTick, cfg.attendeeInterval)
+	}
+	env[envAttendeeTick] = "-1s"
+	if _, err := parse(nil, func(k string) string { return env[k] }, &bytes.Buffer{}); err == nil {
+		t.Fatal("a negative attendee interval was taken")
+	}
+	delete(env, envAttendeeTick)
 	if code := run(context.Background(), []string{"--log-level", "loud"}, func(string) string { return "" }, &bytes.Buffer{}, &bytes.Buffer{}); code != 2 {
 		t.Fatalf("bad log level: exit %d, want 2", code)
 	}

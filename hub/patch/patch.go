@@ -44,6 +44,14 @@ var Lists = map[string]List{
 	"qa":        {Field: "entries", Key: "id", Less: qaLess},
 	"wordcloud": {Field: "words", Key: "key", Less: wordLess},
 	"queue":     {Field: "waiting", Key: "hand", Explicit: true},
+	"open":      {Field: "entries", Key: "id", Less: openLess},
+}
+
+// openLess: the newest answer first, by the log position in the id
+// ("o<offset>"), never by createdAt (seconds only: answers sent in one
+// second would tie). Highlighted answers are drawn larger, not moved.
+func openLess(_ Object, a, b Object) bool {
+	return idSeq(a["id"], 'o') > idSeq(b["id"], 'o')
 }
 
 // qaLess: pinned first, then most votes (unless the board is sorted by
@@ -84,9 +92,12 @@ func intOf(r json.RawMessage) int64 {
 }
 
 // entrySeq is the number of an id "q<N>" (-1 for any other id).
-func entrySeq(r json.RawMessage) int64 {
+func entrySeq(r json.RawMessage) int64 { return idSeq(r, 'q') }
+
+// idSeq is the number of an id "<prefix><N>" (-1 for any other id).
+func idSeq(r json.RawMessage, prefix byte) int64 {
 	var s string
-	if json.Unmarshal(r, &s) != nil || len(s) < 2 || s[0] != 'q' {
+	if json.Unmarshal(r, &s) != nil || len(s) < 2 || s[0] != prefix {
 		return -1
 	}
 	n, err := strconv.ParseInt(s[1:], 10, 64)

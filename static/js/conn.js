@@ -36,6 +36,10 @@ export const MSG = Object.freeze({
   RECONNECT: "reconnect",
   PING: "ping",
   PONG: "pong",
+  // A reaction tick's counts, to consoles and displays (reactions.js).
+  REACTIONS: "reactions",
+  // A tap (reactions.js): never answered unless refused.
+  REACT: "react",
 });
 
 /** Error codes, on the websocket and in HTTP error bodies. */
@@ -157,6 +161,10 @@ const CONNECTION_ERRORS = new Set([CODE.UNAUTHORIZED, CODE.NOT_FOUND, CODE.UNAVA
  *
  * patches (default PATCHES) says in hello whether the server may send
  * patches; they reach onMessage as whole "activity" messages.
+ *
+ * lang (a string or a function giving one) is the language hello asks the
+ * session's texts in (PROTOCOL.md 1.2); relang() connects again at once so
+ * that the next hello asks for the page's new language.
  * @param {{token: string, onWelcome?: Function, onMessage?: Function,
  *          onStatus?: Function, onFatal?: Function, rejectOffline?: boolean,
  *          patches?: boolean}} opts
@@ -171,6 +179,7 @@ export function connect(opts) {
   const rejectOffline = !!opts.rejectOffline;
   // Pages take the default; a test may turn patches on for one connection.
   const patches = opts.patches === undefined ? PATCHES : !!opts.patches;
+  const langOf = typeof opts.lang === "function" ? opts.lang : () => opts.lang || "";
 
   const prefix = "c-" + randomId() + "-";
   let seq = 0;
@@ -240,7 +249,7 @@ export function connect(opts) {
     armLiveness(CONNECT_TIMEOUT_MS);
     sock.onopen = () => {
       if (sock !== ws) return;
-      sock.send(JSON.stringify({ type: MSG.HELLO, token, since: offset, patches }));
+      sock.send(JSON.stringify({ type: MSG.HELLO, token, since: offset, patches, lang: langOf() }));
     };
     sock.onmessage = (ev) => {
       if (sock !== ws) return;
@@ -595,8 +604,42 @@ export function connect(opts) {
         }
       });
     },
+    /**
+     * notify sends a message that is never answered unless refused (a
+     * reaction's tap) while the link is up, and reports whether it went:
+     * it is not kept for the next link.
+     * @param {object} msg
+     */
+    notify(msg) {
+      if (!online()) return false;
+      try {
+        ws.send(JSON.stringify(msg));
+        return true;
+      } catch (e) {
+        return false;
+      }
+    },
     /** online says whether commands go out now. */
     online,
+    /** relang connects again now, for views in the page's new language. */
+    relang() {
+      if (stopped || !ws) return;
+      const sock = ws;
+      ws = null;
+      welcomed = false;
+      stopLiveness();
+      stopWatchdog();
+      sock.onopen = sock.onmessage = sock.onclose = sock.onerror = null;
+      try {
+        sock.close(CLOSE.NORMAL);
+      } catch (e) {
+        // already closing
+      }
+      // Views held for patches are of the old language: the welcome
+      // brings the new ones whole.
+      if (views) views.reset();
+      open();
+    },
     /** ms to add to Date.now() to get the server's time. */
     clockOffset() {
       return clock;

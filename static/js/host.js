@@ -1,7 +1,19 @@
 // The facilitator console: /host/ creates a session, /host/<id>#<facilitatorKey>
 // runs it. Every piece of user text goes into the page with textContent.
-import { connect, CODE, ACTION } from "/static/js/conn.js";
-import { initI18n, t, applyI18n, languageSwitcher, lang } from "/static/js/i18n.js";
+import { connect, CODE, ACTION, MSG } from "/static/js/conn.js";
+import { initI18n, t, lang, applyI18n, languageSwitcher } from "/static/js/i18n.js";
+import { el as h, formatCode, errorText, syncList, COUNTERPART, focusRow, num, isOne, pageOnly } from "/static/js/dom.js";
+import * as segments from "/static/js/segments.js";
+import { KINDS, loadKinds } from "/static/js/kinds/index.js";
+import {
+  team, setRole, applyRights, isModerator, setupTeamPanel, labelTeamPanel, showModerateLink,
+  loadFolds, isFolded, foldable, setFold, prepControls, askDelete, updatePrep, savePlan, readPlan, planTitle,
+} from "/static/js/team.js";
+import { parseLanguages, langName, inLang } from "/static/js/langs.js";
+import { textField as makeTextField } from "/static/js/textfield.js";
+import { hostReactions } from "/static/js/reactions.js";
+
+pageOnly.segments = segments;
 
 const $ = (id) => document.getElementById(id);
 
@@ -9,6 +21,16 @@ const $ = (id) => document.getElementById(id);
 // holds each activity with the offset it was pushed at, so that an older
 // copy inside a session push never replaces a newer activity push.
 const S = {
+  // The text inputs with one more per content language (langs.js).
+  textFields: new Set(),
+  // The constituencies panel's rows (renderConstituencies).
+  consFields: [],
+  consSeq: 0,
+  consMine: false,
+  // A change of language waits for the welcome to say the live region again.
+  relive: false,
+  langsShown: null,
+  consShown: null,
   id: "",
   key: "",
   displayKey: "",
@@ -23,7 +45,14 @@ const S = {
   cards: new Map(),
   // Names of the hands seen waiting or speaking, for "Re-add" to name who.
   names: new Map(),
+  // The kind modules by kind (kinds/index.js), and the prepare form of each.
+  kinds: new Map(),
+  forms: new Map(),
   focused: false,
+  // A duplicate asked for whose card is awaited ({id, title, from}), and
+  // the id of the copy being edited since (openCopy).
+  copy: null,
+  copied: "",
   // The element that had the focus when the link dropped and the controls
   // were disabled under it: it gets the focus back when the link returns.
   lostFocus: null,
@@ -32,58 +61,8 @@ const S = {
 let idCounter = 0;
 const nextId = (prefix) => `${prefix}-${++idCounter}`;
 
-// h builds an element. Text is always set with textContent.
-function h(tag, opts = {}, children = []) {
-  const e = document.createElement(tag);
-  if (opts.cls) e.className = opts.cls;
-  if (opts.text != null) e.textContent = opts.text;
-  if (opts.attrs) for (const [k, v] of Object.entries(opts.attrs)) e.setAttribute(k, v);
-  if (opts.on) for (const [k, f] of Object.entries(opts.on)) e.addEventListener(k, f);
-  for (const c of children) if (c) e.append(c);
-  return e;
-}
-
 function button(text, onClick, cls = "") {
   return h("button", { cls, text, attrs: { type: "button" }, on: { click: onClick } });
-}
-
-// syncList makes container's children match items, reusing the element of
-// each key, so that focus and scroll survive the frequent pushes. Elements
-// are only moved when their place changes; a focused element that had to be
-// moved gets its focus back.
-function syncList(container, items, keyOf, create, update) {
-  const old = new Map();
-  for (const child of Array.from(container.children)) old.set(child.dataset.key, child);
-  const active = document.activeElement;
-  const seen = new Set();
-  let prev = null;
-  items.forEach((item, i) => {
-    const key = String(keyOf(item, i));
-    seen.add(key);
-    let node = old.get(key);
-    if (!node) {
-      node = create(item, i);
-      node.dataset.key = key;
-    }
-    update(node, item, i);
-    const want = prev ? prev.nextSibling : container.firstChild;
-    if (want !== node) container.insertBefore(node, want);
-    prev = node;
-  });
-  for (const [key, node] of old) if (!seen.has(key)) node.remove();
-  if (active && active !== document.activeElement && active.isConnected) active.focus();
-}
-
-function formatCode(code) {
-  const digits = String(code || "").replace(/\D/g, "");
-  return digits.length === 8 ? `${digits.slice(0, 4)} ${digits.slice(4)}` : String(code || "");
-}
-
-function formatDuration(seconds) {
-  const s = Math.max(0, Math.round(seconds));
-  const m = Math.floor(s / 60);
-  const r = s % 60;
-  return `${m}:${String(r).padStart(2, "0")}`;
 }
 
 function readStored(id) {
@@ -103,27 +82,13 @@ function readStored(id) {
 // code. The server's message is English: it is shown only on an English
 // page, and only when no template says more.
 function describeError(err) {
-  const e = err || {};
-  const code = e.code || "";
-  if (e.reason) {
-    const vars = { max: e.max ?? "", name: e.name || "" };
-    const key = `reason.${e.reason}${e.name || e.reason !== "presented_other" ? "" : "Anon"}`;
-    const s = t(key, vars);
-    if (s !== key) return s;
-  }
-  const message = typeof e.message === "string" ? e.message.trim() : "";
-  if (message && lang() === "en" && DETAILED.has(code)) return message;
-  if (code) {
-    const key = `error.${code}`;
-    const s = t(key);
-    if (s !== key) return s;
-  }
-  if (message && lang() === "en") return message;
-  return t("error.unknown");
+  return errorText(err, ERRORS);
 }
 
 // Codes whose English message may say more than the generic text.
 const DETAILED = new Set([CODE.CONFLICT, CODE.LIMIT_REACHED, CODE.BAD_REQUEST, CODE.INVALID_CHOICE, CODE.FORBIDDEN]);
+// "presented_other" without a name: the other activity has no title.
+const ERRORS = { prefix: "error.", fallback: "error.unknown", detailed: DETAILED, anon: ["presented_other"] };
 
 function showError(text) {
   const box = $("alert");
@@ -184,30 +149,8 @@ function queueSummary(id) {
 }
 
 function summarize(a) {
-  const title = a.title || "";
-  switch (a.kind) {
-    case "poll": {
-      const parts = (a.options || []).map((o) => `${o.label} ${o.votes ?? 0}`);
-      return t("live.poll", { title, results: parts.join(", "), voters: a.voters ?? 0 });
-    }
-    case "wordcloud": {
-      const words = (a.words || []).filter((w) => !w.hidden && !w.pending).slice(0, 5);
-      const parts = words.map((w) => `${w.text} ${w.count}`);
-      return t("live.wordcloud", { title, results: parts.join(", ") || t("live.none"), entries: a.entries ?? 0 });
-    }
-    case "qa": {
-      const entries = a.entries || [];
-      const pending = entries.filter((e) => e.status === "pending").length;
-      return t("live.qa", { title, n: entries.length, pending });
-    }
-    case "queue": {
-      const waiting = (a.waiting || []).length;
-      if (a.speaking) return t("live.queueSpeaking", { title, name: a.speaking.name || t("queue.anonymous"), n: waiting });
-      return t("live.queueIdle", { title, n: waiting });
-    }
-    default:
-      return "";
-  }
+  const mod = S.kinds.get(a.kind);
+  return mod && mod.host && mod.host.summary ? mod.host.summary(a) : "";
 }
 
 // ---- commands ------------------------------------------------------------
@@ -219,6 +162,9 @@ function summarize(a) {
 // drop.
 async function cmd(op, args = {}, slot = null) {
   if (!S.conn) return null;
+  // The control that sent the command is the one under the focus (a click
+  // or a key press puts it there): its refusal is said right beside it.
+  const control = senderOf(slot);
   if (slot) setSlot(slot, "");
   try {
     const ack = await S.conn.send(op, args);
@@ -226,10 +172,33 @@ async function cmd(op, args = {}, slot = null) {
     return ack || {};
   } catch (err) {
     const text = describeError(err);
-    if (slot) setSlot(slot, text);
-    else showError(text);
+    if (slot) {
+      if (control && control.isConnected) placeBeside(slot, control);
+      setSlot(slot, text);
+    } else showError(text);
     return null;
   }
+}
+
+// senderOf is the focused control in the same card as slot, if any.
+function senderOf(slot) {
+  const a = document.activeElement;
+  const card = slot && slot.closest("article");
+  if (!a || !card || a === slot || !card.contains(a) || !a.matches("button, input, select, textarea")) return null;
+  return a;
+}
+
+// placeBeside moves the card's error paragraph right after the group of
+// controls that holds control: inside a list row (lists are redrawn by
+// key, and keep only their rows), else after the row of buttons or field.
+function placeBeside(slot, control) {
+  const row = control.closest("li");
+  if (row && slot.closest("article").contains(row)) {
+    if (slot.parentElement !== row) row.append(slot);
+    return;
+  }
+  const group = control.closest(".actions, .form-row, fieldset, p, .row") || control;
+  if (group.nextElementSibling !== slot) group.after(slot);
 }
 
 function setSlot(slot, text) {
@@ -246,12 +215,42 @@ function startCreate() {
   const form = $("create-form");
   const title = $("create-title");
   title.focus();
+  // A plan read from a file: its activities are created with the session.
+  let plan = null;
+  const planStatus = () => {
+    $("plan-status").textContent = plan
+      ? t("team.planChosen", { title: planTitle(plan), n: plan.activities.length }) : "";
+    $("plan-clear-row").hidden = !plan;
+  };
+  $("plan-file").addEventListener("change", async () => {
+    clearError();
+    plan = null;
+    const file = $("plan-file").files[0];
+    if (file) {
+      const read = await readPlan(file);
+      if (read.error) {
+        $("plan-file").value = "";
+        showError(read.error);
+      } else {
+        plan = read.plan;
+        if (!title.value.trim()) title.value = planTitle(plan);
+      }
+    }
+    planStatus();
+  });
+  $("plan-clear").addEventListener("click", () => {
+    plan = null;
+    $("plan-file").value = "";
+    planStatus();
+    $("plan-file").focus();
+  });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearError();
     const value = title.value.trim();
+    clearFieldErrors($("create"));
     if (!value) {
-      showError(t("create.titleRequired"));
+      fieldError(title, t("create.titleRequired"));
       title.focus();
       return;
     }
@@ -263,7 +262,10 @@ function startCreate() {
     if (submit.getAttribute("aria-busy") === "true") return;
     submit.setAttribute("aria-busy", "true");
     try {
-      const res = await fetch("/api/sessions", { method: "POST", headers, body: JSON.stringify({ title: value }) });
+      const body = plan ? { title: value, plan } : { title: value };
+      const constituencies = $("create-constituencies").value.split("\n").map((l) => l.trim()).filter((l) => l);
+      if (constituencies.length) body.constituencies = constituencies;
+      const res = await fetch("/api/sessions", { method: "POST", headers, body: JSON.stringify(body) });
       if (res.status === 201) {
         const answer = await res.json();
         try {
@@ -316,11 +318,28 @@ function startConsole(id) {
     if (stored.links) S.links = stored.links;
   }
   $("console").hidden = false;
+  loadFolds(id);
+  // Until the links say which role the key has, only a facilitator key
+  // (kept by the browser that created the session) shows every control.
+  const known = stored && stored.role ? stored : null;
+  setRole(known ? known.role : stored && stored.facilitatorKey === key ? "facilitator" : "unknown", known ? known.may : undefined);
   setupSessionPanel();
+  setupTeamPanel(copy);
+  setupLanguages();
+  setupConstituencies();
+  // The reactions switch and counts (reactions.js), before the languages.
+  S.rx = hostReactions({ cmd });
+  // Turning reactions on is the facilitator's (session.update); a
+  // moderator sees the counts only through the display.
+  S.rx.el.dataset.op = "session.update";
+  $("langs-heading").before(S.rx.el);
   setupPrepare();
   setStatus("connecting");
   S.conn = connect({
     token: key,
+    // The session's texts (constituencies in segments and queues, say) come
+    // in the console's language, the maps beside them for editing.
+    lang,
     // No stale clicks: a click while offline is refused, never replayed later.
     rejectOffline: true,
     onWelcome,
@@ -438,11 +457,30 @@ function sameControl(el) {
 }
 
 function onWelcome(msg) {
+  // The welcome names the role too: a moderator's console never shows a
+  // facilitator's controls, whatever the links answer says or when.
+  if (msg.role === "moderator" && !isModerator()) setRole("moderator", []);
+  else if (msg.role === "facilitator" && team.role !== "facilitator") setRole("facilitator", ["*"]);
+  labelTeamPanel();
   S.acts.clear();
   S.order = [];
   applySessionView(msg.view || {}, msg.offset || 0);
   renderHeader();
   renderActivities();
+  if (S.relive) {
+    // The welcome after a change of language: what the live region said is
+    // said again with the session's texts in the new language, at once.
+    S.relive = false;
+    const texts = [];
+    for (const id of live.spoken.keys()) {
+      const text = S.acts.has(id) ? summarize(S.acts.get(id).a) : "";
+      if (text) {
+        live.spoken.set(id, text);
+        texts.push(text);
+      }
+    }
+    if (texts.length) announce(texts.join(" "));
+  }
   // A console just opened (after "Create the session", say) starts with the
   // focus on the session's heading rather than nowhere.
   if (!S.focused) {
@@ -463,6 +501,8 @@ function onMessage(msg) {
       renderActivities();
       queueSummary(msg.activity.id);
     }
+  } else if (msg.type === MSG.REACTIONS && S.rx) {
+    S.rx.push(msg.counts);
   } else if (msg.type === "error" && !msg.id) {
     showError(describeError(msg));
   }
@@ -484,7 +524,14 @@ function applySessionView(view, offset) {
       applyActivity(a, offset);
       ids.push(a.id);
     }
-    for (const id of S.order) if (!ids.includes(id)) ids.push(id);
+    // An activity missing from a newer view was deleted; one pushed after
+    // this view (created since) stays.
+    for (const id of S.order) {
+      if (ids.includes(id)) continue;
+      const cur = S.acts.get(id);
+      if (cur && cur.offset > offset) ids.push(id);
+      else S.acts.delete(id);
+    }
     S.order = ids;
   }
 }
@@ -515,6 +562,11 @@ async function askLinks(id, key) {
         if (!answer || !answer.links) return;
         S.links = answer.links;
         S.displayKey = answer.displayKey || S.displayKey;
+        if (answer.role) {
+          setRole(answer.role, answer.may);
+          labelTeamPanel();
+          labelEmpty();
+        }
         try {
           localStorage.setItem(`townhall.host.${id}`, JSON.stringify(answer));
         } catch {
@@ -557,6 +609,25 @@ function setupSessionPanel() {
   $("copy-show").addEventListener("click", () => copy(showLink()));
   $("export-json").addEventListener("click", () => exportSession("json"));
   $("export-csv").addEventListener("click", () => exportSession("csv"));
+  $("save-plan").addEventListener("click", async () => {
+    const btn = $("save-plan");
+    if (btn.getAttribute("aria-busy") === "true") return;
+    btn.setAttribute("aria-busy", "true");
+    setSlot($("plan-error"), "");
+    try {
+      const code = String((S.view && S.view.code) || S.id).replace(/[^0-9A-Za-z_-]/g, "");
+      const failed = await savePlan(S.id, S.key, code, httpErrorText);
+      if (failed) setSlot($("plan-error"), failed);
+      else announce(t("team.planSaved"));
+    } catch {
+      setSlot($("plan-error"), t("error.network"));
+    } finally {
+      btn.removeAttribute("aria-busy");
+    }
+  });
+
+  // The report reads the export with the key of its own fragment.
+  $("report-link").href = `/report/${encodeURIComponent(S.id)}#${S.key}`;
   $("end-button").addEventListener("click", () => {
     $("end-start").hidden = true;
     $("end-confirm").hidden = false;
@@ -585,8 +656,204 @@ function setupSessionPanel() {
   $("session-heading").setAttribute("tabindex", "-1");
 }
 
+// ---- content languages -----------------------------------------------------------
+
+// languages are the session's content languages, the default first.
+function languages() {
+  return (S.view && Array.isArray(S.view.languages) && S.view.languages) || [];
+}
+
+// textField makes a text input with one more per content language, kept
+// in step with the session's languages.
+function textField(opts) {
+  const f = makeTextField(Object.assign({ languages: languages() }, opts));
+  f.setLanguages(languages());
+  S.textFields.add(f);
+  return f;
+}
+
+function setupLanguages() {
+  $("langs-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const list = parseLanguages($("langs-input").value);
+    if (!list.length) {
+      setSlot($("langs-error"), t("langs.none"));
+      $("langs-input").focus();
+      return;
+    }
+    const btn = $("langs-save");
+    if (btn.getAttribute("aria-busy") === "true") return;
+    btn.setAttribute("aria-busy", "true");
+    setSlot($("langs-error"), "");
+    const ack = await cmd("session.update", { languages: list }, $("langs-error"));
+    btn.removeAttribute("aria-busy");
+    if (ack) announce(t("langs.saved", { langs: list.map(langName).join(", ") }));
+  });
+}
+
+// ---- constituencies ---------------------------------------------------------
+
+// The session's constituencies: what phones offer at join, what queues
+// take by default and what segmented results are split by. Each row is
+// one constituency, its name in every language of the session side by
+// side, each missing translation said (langs.js textField). Saving an
+// empty list clears it: phones then no longer ask.
+function setupConstituencies() {
+  $("cons-add").addEventListener("click", () => {
+    const f = addConsRow(null);
+    f.input.focus();
+    paintConstituencies();
+  });
+  // Clearing drops every name at once: it is confirmed first, as ending the session is.
+  const clearAsk = (ask) => {
+    $("cons-clear-confirm").hidden = !ask;
+    $("cons-clear").hidden = ask;
+    (ask ? $("cons-clear-no") : $("cons-clear")).focus();
+  };
+  $("cons-clear").addEventListener("click", () => clearAsk(true));
+  $("cons-clear-no").addEventListener("click", () => clearAsk(false));
+  $("cons-clear-confirm").addEventListener("keydown", (ev) => { if (ev.key === "Escape") clearAsk(false); });
+  $("cons-clear-yes").addEventListener("click", async () => {
+    await saveConstituencies([]);
+    clearAsk(false);
+  });
+  $("cons-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    clearFieldErrors($("cons-form"));
+    // A name given only in another language would be sent as a plain
+    // string and kept as the default-language name (textfield.js value()):
+    // the default one is asked for under that row instead.
+    const lacking = S.consFields.find((f) => !f.input.value.trim() && f.value());
+    if (lacking) {
+      fieldError(lacking.input, t("cons.defaultMissing", { lang: langName(languages()[0] || "") }));
+      lacking.input.focus();
+      return;
+    }
+    // Rows left empty are not constituencies: they are dropped, and the
+    // list that is left may be empty, which clears it.
+    const list = S.consFields.map((f) => f.value()).filter((v) => (typeof v === "string" ? v : Object.keys(v).length));
+    saveConstituencies(list);
+  });
+  $("cons-form").addEventListener("input", () => paintConstituencies());
+  $("cons-rows").addEventListener("focusout", (ev) => {
+    if (!$("cons-rows").contains(ev.relatedTarget)) renderConstituencies();
+  });
+}
+
+async function saveConstituencies(list) {
+  const btn = list.length ? $("cons-save") : $("cons-clear");
+  if (btn.getAttribute("aria-busy") === "true") return;
+  btn.setAttribute("aria-busy", "true");
+  setSlot($("cons-error"), "");
+  const ack = await cmd("session.update", { constituencies: list }, $("cons-error"));
+  btn.removeAttribute("aria-busy");
+  if (!ack) return;
+  // The panel shows what the server now has, even under the focus: the
+  // header may have come before this answer, or may come after it.
+  S.consMine = true;
+  renderConstituencies();
+  // Named as the console reads them, not in the session's default language.
+  const names = list.map((v) => (typeof v === "string" ? v : consoleText(v)));
+  announce(list.length ? t("cons.saved", { list: names.join(", ") }) : t("cons.cleared"));
+}
+
+// consoleText is a text's map per language as this console reads it.
+function consoleText(map) {
+  return inLang(map, "", lang(), languages())[0];
+}
+
+// addConsRow adds a row for a constituency (null for a new one).
+function addConsRow(value) {
+  const n = S.consFields.length + 1;
+  const id = `cons-name-${S.consSeq++}`;
+  const f = textField({ id, maxlength: 80, label: t("cons.name", { n }) });
+  f.set(value || "");
+  const remove = h("button", { type: "button", class: "cons-remove", text: t("cons.remove") });
+  remove.setAttribute("aria-label", t("cons.removeLabel", { n }));
+  const row = h("li", { class: "cons-row" }, f.el, remove);
+  remove.addEventListener("click", () => {
+    const i = S.consFields.indexOf(f);
+    S.consFields.splice(i, 1);
+    row.remove();
+    relabelConsRows();
+    paintConstituencies();
+    // The focus goes to the next row's name, else to the add button.
+    const next = S.consFields[i] || S.consFields[i - 1];
+    (next ? next.input : $("cons-add")).focus();
+  });
+  f.row = row;
+  f.remove = remove;
+  S.consFields.push(f);
+  $("cons-rows").append(row);
+  return f;
+}
+
+function relabelConsRows() {
+  S.consFields.forEach((f, i) => {
+    f.relabel(t("cons.name", { n: i + 1 }));
+    f.remove.textContent = t("cons.remove");
+    f.remove.setAttribute("aria-label", t("cons.removeLabel", { n: i + 1 }));
+  });
+}
+
+// paintConstituencies says whether the list is empty and which languages
+// some names still lack.
+function paintConstituencies() {
+  $("cons-empty").hidden = S.consFields.length > 0;
+  const missing = new Set();
+  for (const f of S.consFields) for (const tag of f.missing()) missing.add(tag);
+  const m = $("cons-missing");
+  m.hidden = !missing.size;
+  m.textContent = missing.size ? t("cons.missingLangs", { langs: [...missing].map(langName).join(", ") }) : "";
+}
+
+function renderConstituencies() {
+  const v = S.view || {};
+  const list = (Array.isArray(v.constituencies) && v.constituencies) || [];
+  const names = (Array.isArray(v.constituencyNames) && v.constituencyNames) || [];
+  const key = JSON.stringify([list, names, languages()]);
+  if (key === S.consShown) return;
+  // What the facilitator is typing is not replaced under their hands
+  // (another console changed the list): it is shown once the focus leaves
+  // the names, unless this console saved it.
+  const typing = $("cons-rows").contains(document.activeElement);
+  if (typing && S.consShown !== null && !S.consMine) return;
+  S.consShown = key;
+  S.consMine = false;
+  // The rows are made again: the focus stays in the field it was in (Enter
+  // saves from there; the save is said in the live region).
+  const a = document.activeElement;
+  const at = typing ? S.consFields.findIndex((f) => f.el.contains(a)) : -1;
+  const sub = at < 0 ? -1 : [...S.consFields[at].el.querySelectorAll("input")].indexOf(a);
+  for (const f of S.consFields) S.textFields.delete(f);
+  S.consFields = [];
+  $("cons-rows").textContent = "";
+  list.forEach((c, i) => addConsRow(names[i] || c));
+  paintConstituencies();
+  if (!typing) return;
+  const f = S.consFields[Math.min(Math.max(at, 0), S.consFields.length - 1)];
+  const inputs = f ? f.el.querySelectorAll("input") : [];
+  (inputs[sub] || (f ? f.input : $("cons-save"))).focus();
+}
+
+function renderLanguages() {
+  const list = languages();
+  const key = list.join(",");
+  if (key === S.langsShown) return;
+  S.langsShown = key;
+  if (document.activeElement !== $("langs-input")) $("langs-input").value = list.join(", ");
+  $("langs-now").textContent = list.length ? t("langs.now", { langs: list.map(langName).join(", ") }) : t("langs.one");
+  for (const f of S.textFields) {
+    // An option removed from its form takes its field with it.
+    if (!f.el.isConnected) S.textFields.delete(f);
+    else f.setLanguages(list);
+  }
+}
+
 function renderHeader() {
   const v = S.view || {};
+  renderLanguages();
+  renderConstituencies();
   const title = v.title || "";
   $("session-heading").textContent = title;
   document.title = title ? `${title} – ${t("page.title")}` : t("page.title");
@@ -599,7 +866,9 @@ function renderHeader() {
   $("show-link-missing").hidden = !!show || !S.linksDone;
   $("show-link").textContent = show;
   $("show-link").href = show || "/";
-  $("participants").textContent = String(v.participants ?? 0);
+  showModerateLink(S.links);
+  $("participants").textContent = presence(v);
+  if (S.rx) S.rx.update(v);
   const isEnded = ended();
   document.body.classList.toggle("is-ended", isEnded);
   $("ended-banner").hidden = !isEnded;
@@ -610,6 +879,17 @@ function renderHeader() {
   for (const el of document.querySelectorAll(".prepare input, .prepare select, .prepare textarea, .prepare button")) {
     el.disabled = isEnded;
   }
+}
+
+// presence is the session header's count: everyone who joined, and the
+// phones open now ("connected", pushed as it changes; a server without it
+// gives the joined count alone).
+function presence(v) {
+  const n = v.participants ?? 0;
+  const joined = t(isOne(n) ? "session.joinedOne" : "session.joined", { n: num(n) });
+  if (typeof v.connected !== "number") return joined;
+  const connected = t(isOne(v.connected) ? "session.connectedOne" : "session.connected", { n: num(v.connected) });
+  return t("session.presence", { joined, connected });
 }
 
 async function exportSession(format) {
@@ -646,70 +926,57 @@ async function exportSession(format) {
 
 // ---- prepare forms -------------------------------------------------------------
 
+// setupPrepare draws the kind menu and one form per kind: the title, the
+// kind module's own fields, and the button.
 function setupPrepare() {
   const select = $("kind-select");
-  const forms = document.querySelectorAll(".kind-form");
+  const before = $("prepare-error");
+  for (const kind of KINDS) {
+    const mod = S.kinds.get(kind);
+    if (!mod || !mod.host || !mod.host.form) continue;
+    select.append(h("option", { value: kind, text: mod.host.label() }));
+    const f = mod.host.form(ctx);
+    const id = `${mod.host.idPrefix || kind}-title`;
+    const titleField = textField({ id, maxlength: 200, label: t("form.title"), required: true });
+    const title = titleField.input;
+    // A refusal is said beside the button that sent the form, where the
+    // eye is, not at the end of the column.
+    const err = h("p", { class: "field-error", role: "alert", id: `form-${kind}-error` });
+    const form = h("form", { class: "kind-form", id: `form-${kind}`, "data-kind": kind, novalidate: true, hidden: S.forms.size > 0 },
+      h("div", { class: "form-row" }, titleField.el),
+      f.fields,
+      h("p", { class: "actions" }, h("button", { type: "submit", class: "primary", i18n: "form.create" })),
+      err);
+    form.addEventListener("submit", onCreateActivity);
+    S.forms.set(kind, Object.assign({ form, title, titleField, mod, err }, f));
+    before.before(form);
+  }
   select.addEventListener("change", () => {
-    for (const f of forms) f.hidden = f.dataset.kind !== select.value;
-  });
-  for (const f of forms) f.addEventListener("submit", onCreateActivity);
-
-  addOptionField("");
-  addOptionField("");
-  $("poll-add").addEventListener("click", () => {
-    const input = addOptionField("");
-    input.focus();
-  });
-  $("poll-multi").addEventListener("change", () => {
-    $("poll-max-field").hidden = !$("poll-multi").checked;
+    for (const [kind, f] of S.forms) f.form.hidden = kind !== select.value;
   });
 }
 
-function addOptionField(value) {
-  const list = $("poll-options");
-  const id = nextId("poll-option");
-  const label = h("label", { attrs: { for: id } });
-  const input = h("input", { attrs: { id, type: "text", maxlength: "200", autocomplete: "off" } });
-  input.value = value;
-  const remove = h("button", { cls: "small", attrs: { type: "button" }, text: t("poll.remove") });
-  const li = h("li", { cls: "option-input" }, [label, input, remove]);
-  remove.addEventListener("click", () => {
-    const items = Array.from(list.children);
-    const i = items.indexOf(li);
-    li.remove();
-    relabelOptions();
-    const rest = Array.from(list.querySelectorAll("input"));
-    (rest[Math.min(i, rest.length - 1)] || $("poll-add")).focus();
-  });
-  input.addEventListener("keydown", (ev) => {
-    // Enter in an option adds the next one instead of submitting half a poll.
-    if (ev.key === "Enter") {
-      ev.preventDefault();
-      const items = Array.from(list.querySelectorAll("input"));
-      const i = items.indexOf(input);
-      if (i === items.length - 1) addOptionField("").focus();
-      else items[i + 1].focus();
-    }
-  });
-  list.append(li);
-  relabelOptions();
-  return input;
+// fieldError says what is wrong right under the field, and ties it to the
+// field for screen readers (aria-invalid, aria-describedby).
+function fieldError(input, text) {
+  const id = `${input.id}-error`;
+  let p = document.getElementById(id);
+  if (!p) {
+    p = h("p", { class: "field-error", role: "alert", id });
+    input.after(p);
+  }
+  setSlot(p, text);
+  input.setAttribute("aria-invalid", "true");
+  const by = (input.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== id);
+  input.setAttribute("aria-describedby", by.concat(id).join(" "));
 }
 
-function relabelOptions() {
-  const items = Array.from($("poll-options").children);
-  items.forEach((li, i) => {
-    li.querySelector("label").textContent = t("poll.optionN", { n: i + 1 });
-    const remove = li.querySelector("button");
-    remove.textContent = t("poll.remove");
-    remove.setAttribute("aria-label", t("poll.removeOptionN", { n: i + 1 }));
-    remove.disabled = items.length <= 2 || ended();
-  });
-}
-
-function intValue(id, fallback) {
-  const n = parseInt($(id).value, 10);
-  return Number.isFinite(n) ? n : fallback;
+function clearFieldErrors(root) {
+  for (const input of root.querySelectorAll("[aria-invalid=true]")) {
+    input.removeAttribute("aria-invalid");
+    const p = document.getElementById(`${input.id}-error`);
+    if (p) p.textContent = "";
+  }
 }
 
 async function onCreateActivity(ev) {
@@ -718,82 +985,58 @@ async function onCreateActivity(ev) {
   setSlot($("prepare-error"), "");
   const form = ev.currentTarget;
   const kind = form.dataset.kind;
-  const titleInput = form.querySelector("input[type=text]");
+  const f = S.forms.get(kind);
+  if (!f) return;
+  clearFieldErrors(form);
+  setSlot(f.err, "");
+  const titleInput = f.title;
   const title = titleInput.value.trim();
   if (!title) {
-    setSlot($("prepare-error"), t("form.titleRequired"));
+    fieldError(titleInput, t("form.titleRequired"));
     titleInput.focus();
     return;
   }
-  let activity;
-  if (kind === "poll") {
-    const options = Array.from($("poll-options").querySelectorAll("input"))
-      .map((i) => i.value.trim())
-      .filter((v) => v);
-    if (options.length < 2) {
-      setSlot($("prepare-error"), t("poll.needOptions"));
-      const empty = Array.from($("poll-options").querySelectorAll("input")).find((i) => !i.value.trim());
-      (empty || $("poll-add")).focus();
-      return;
-    }
-    const multi = $("poll-multi").checked;
-    const maxChoices = multi ? Math.min(Math.max(intValue("poll-max", 2), 1), options.length) : 1;
-    activity = { kind, title, options, multi, maxChoices };
-  } else if (kind === "wordcloud") {
-    activity = {
-      kind,
-      title,
-      maxEntries: Math.max(1, intValue("wc-max-entries", 3)),
-      maxLength: Math.max(1, intValue("wc-max-length", 40)),
-      moderation: $("wc-moderation").value,
-    };
-  } else if (kind === "qa") {
-    activity = { kind, title, moderated: $("qa-moderated").checked, sort: $("qa-sort").value };
-  } else if (kind === "queue") {
-    const constituencies = $("queue-constituencies").value
-      .split(/\n/)
-      .map((s) => s.trim())
-      .filter((s, i, all) => s && all.indexOf(s) === i);
-    activity = {
-      kind,
-      title,
-      speakingSeconds: Math.max(1, intValue("queue-seconds", 180)),
-      constituencies,
-      policy: $("queue-policy").value,
-    };
-  } else {
-    return;
-  }
+  const given = f.titleField.value() || title;
+  // Said as the console reads it: the title in the console's language when given in it.
+  const said = typeof given === "object" ? consoleText(given) || title : title;
+  const activity = f.spec(given, (text, focus) => {
+    if (focus && focus.tagName === "INPUT") fieldError(focus, text);
+    else setSlot(f.err, text);
+    if (focus) focus.focus();
+  });
+  if (!activity) return;
   const submit = form.querySelector("button[type=submit]");
   if (submit.getAttribute("aria-busy") === "true") return;
   submit.setAttribute("aria-busy", "true");
-  const ack = await cmd("activity.create", { activity }, $("prepare-error"));
+  const editing = S.editing && S.acts.has(S.editing) && S.cards.get(S.editing) && S.cards.get(S.editing).kind === kind ? S.editing : "";
+  const ack = editing
+    ? await cmd("activity.update", { activity: editing, spec: activity }, f.err)
+    : await cmd("activity.create", { activity }, f.err);
   submit.removeAttribute("aria-busy");
   if (!ack) return;
-  resetForm(kind);
-  announce(t("prepare.created", { title }));
-  titleInput.focus();
-}
-
-function resetForm(kind) {
-  const form = document.querySelector(`.kind-form[data-kind="${kind}"]`);
-  form.querySelector("input[type=text]").value = "";
-  if (kind === "poll") {
-    $("poll-options").textContent = "";
-    addOptionField("");
-    addOptionField("");
-    $("poll-multi").checked = false;
-    $("poll-max-field").hidden = true;
-  } else if (kind === "queue") {
-    $("queue-constituencies").value = "";
+  if (editing) {
+    announce(t("team.updated", { title: said }));
+    cancelEdit(true);
+    return;
   }
+  f.titleField.clear();
+  if (f.reset) f.reset();
+  announce(t("prepare.created", { title: said }));
+  titleInput.focus();
 }
 
 // ---- activity cards ------------------------------------------------------------
 
 function renderActivities() {
-  const items = S.order.map((id) => S.acts.get(id)).filter(Boolean).map((e) => e.a);
-  $("activities-empty").hidden = items.length > 0;
+  const planned = S.order.map((id) => S.acts.get(id)).filter(Boolean).map((e) => e.a);
+  labelEmpty();
+  $("activities-empty").hidden = planned.length > 0;
+  // The activity on screen is kept at the top, whatever its place in the
+  // plan, so that its controls are always in reach; the others follow in
+  // the plan's order (which the move buttons change).
+  const presented = (S.view && S.view.presented) || "";
+  const items = planned.filter((a) => a.id === presented).concat(planned.filter((a) => a.id !== presented));
+  S.places = new Map(planned.map((a, i) => [a.id, i]));
   syncList(
     $("activities"),
     items,
@@ -809,28 +1052,31 @@ function renderActivities() {
     },
   );
   for (const id of Array.from(S.cards.keys())) if (!S.acts.has(id)) S.cards.delete(id);
+  if (S.copy) openCopy();
+}
+
+// labelEmpty says what an empty list means to this role: a moderator
+// has no prepare form to point at. The key stays on the element, so that
+// a change of language keeps the role's text.
+function labelEmpty() {
+  const p = $("activities-empty");
+  p.dataset.i18n = team.role === "facilitator" ? "activities.empty" : "activities.emptyModerator";
+  p.textContent = t(p.dataset.i18n);
 }
 
 function kindLabel(kind) {
-  return { poll: t("kind.poll"), wordcloud: t("kind.wordcloud"), qa: t("kind.qa"), queue: t("kind.queue") }[kind] || kind;
+  const mod = S.kinds.get(kind);
+  return mod && mod.host ? mod.host.label() : kind;
 }
 
 // stateLabel is per kind: in French and Spanish the word agrees with the
 // kind's name ("File de parole · ouverte", "Sondage · ouvert").
 function stateLabel(kind, state) {
-  const labels = {
-    poll: { draft: t("state.poll.draft"), open: t("state.poll.open"), closed: t("state.poll.closed") },
-    wordcloud: { draft: t("state.wordcloud.draft"), open: t("state.wordcloud.open"), closed: t("state.wordcloud.closed") },
-    qa: { draft: t("state.qa.draft"), open: t("state.qa.open"), closed: t("state.qa.closed") },
-    queue: { draft: t("state.queue.draft"), open: t("state.queue.open"), closed: t("state.queue.closed") },
-  }[kind];
-  return (labels && labels[state]) || state;
+  const mod = S.kinds.get(kind);
+  return (mod && mod.host && mod.host.state && mod.host.state(state)) || state;
 }
 
 // ---- keeping the keyboard focus across re-renders ----
-
-// Buttons whose action turns into another: the focus follows to the other.
-const COUNTERPART = { pin: "unpin", unpin: "pin", hide: "unhide", unhide: "hide" };
 
 // rememberFocus notes where the focus is inside root: the element, and the
 // row (li[data-key]) and button action it belongs to, so that it can be
@@ -850,11 +1096,6 @@ function rememberFocus(root) {
 
 function usable(el) {
   return !!el && el.isConnected && !el.disabled && !el.closest("[hidden]");
-}
-
-function focusRow(li) {
-  if (!li.hasAttribute("tabindex")) li.setAttribute("tabindex", "-1");
-  li.focus();
 }
 
 // restoreFocus puts the focus back when an update dropped it: on the same
@@ -928,18 +1169,32 @@ function createCard(a) {
     c.revealAtt.label,
     c.revealDisp.label,
   ]);
+  c.presentBtn.dataset.op = "activity.present";
+  c.openBtn.dataset.op = "activity.open";
+  fieldset.dataset.op = "activity.reveal";
   const controls = h("div", { cls: "activity-controls" }, [h("p", { cls: "actions" }, [c.presentBtn, c.openBtn]), fieldset]);
   c.body = h("div", { cls: "activity-body" });
-  // A refused command of this card is explained here, beside its controls.
+  // A refused command of this card is explained here; cmd moves it beside
+  // the control that sent the command.
   c.err = h("p", { cls: "card-error", attrs: { role: "alert" } });
-  c.root.append(head, controls, c.err, c.body);
+  const prep = prepControls(c, (action, b) => prepare(c, action, b));
+  c.root.append(head, controls, ...prep, c.err, c.body);
 
-  const kind = KINDS[a.kind];
-  if (kind) kind.create(c);
+  const mod = S.kinds.get(a.kind);
+  const kind = mod && mod.host;
+  if (kind) kind.create(c, ctx);
+  // A folded card is not redrawn by every push (a long board stays fast):
+  // it is drawn again when it opens.
+  foldable(c, () => { if (c.stale) c.update(c.a); });
+  applyRights(c.root);
 
   c.update = (next) => {
     const focus = rememberFocus(c.root);
     c.a = next;
+    c.root.classList.toggle("is-editing", S.editing === c.id);
+    // A copy being edited stays marked when the card is drawn again (a
+    // change of language rebuilds every card).
+    c.root.classList.toggle("is-copy", !!S.copied && S.copied === c.id && S.editing === c.id);
     c.title.textContent = next.title || "";
     c.kindTag.textContent = kindLabel(next.kind);
     c.stateTag.textContent = stateLabel(next.kind, next.state);
@@ -953,590 +1208,204 @@ function createCard(a) {
     const r = next.revealed || {};
     c.revealAtt.input.checked = !!r.attendees;
     c.revealDisp.input.checked = !!r.display;
-    if (kind) kind.update(c, next);
+    const place = S.places ? S.places.get(c.id) ?? -1 : -1;
+    updatePrep(c, next, place, S.places ? S.places.size : 0);
+    setFold(c);
+    c.stale = isFolded(c.id);
+    if (kind && !c.stale) kind.update(c, next, ctx);
     if (ended()) for (const el of c.root.querySelectorAll("button, input, select")) el.disabled = true;
     restoreFocus(c.root, focus, c.title);
   };
   return c;
 }
 
-// ---- poll ----
-
-function createPoll(c) {
-  c.pollInfo = h("p", { cls: "hint" });
-  c.pollList = h("ul", { cls: "bars" });
-  c.body.append(c.pollInfo, c.pollList);
+// prepare runs a card's preparation controls: edit (in the prepare form),
+// duplicate, move up or down, delete (after the card's own confirmation).
+// It answers whether the command was accepted.
+async function prepare(c, action, b) {
+  const title = c.a.title || "";
+  const place = S.places ? S.places.get(c.id) ?? -1 : -1;
+  switch (action) {
+    case "edit":
+      startEdit(c);
+      return true;
+    case "duplicate": {
+      const ack = await cmd("activity.duplicate", { activity: c.id }, c.err);
+      if (!ack) return false;
+      // The copy keeps the original's title (a plan round-trips as it
+      // was written): it is told apart by opening it in the form at once,
+      // its title under the keyboard, to be renamed or changed.
+      S.copy = { id: ack.activity || "", title, from: b };
+      openCopy();
+      return true;
+    }
+    case "move-up":
+    case "move-down": {
+      const to = action === "move-up" ? place - 1 : place + 1;
+      const ack = await cmd("activity.move", { activity: c.id, to }, c.err);
+      if (ack) {
+        announce(t("team.moved", { title, n: to + 1 }));
+        // The button may have moved under the focus, or become disabled
+        // at an end of the list: keep the keyboard on the card.
+        requestAnimationFrame(() => { if (b.disabled || !b.isConnected) c.title.focus(); else b.focus(); });
+      }
+      return !!ack;
+    }
+    case "delete":
+      askDelete(c);
+      return true;
+    case "delete-yes": {
+      const ack = await cmd("activity.delete", { activity: c.id }, c.err);
+      if (ack) {
+        announce(t("team.deleted", { title }));
+        $("activities-heading").setAttribute("tabindex", "-1");
+        $("activities-heading").focus();
+      }
+      return !!ack;
+    }
+  }
+  return false;
 }
 
-function updatePoll(c, a) {
-  const voters = a.voters ?? 0;
-  const opts = a.options || [];
-  const total = a.multi ? voters : opts.reduce((s, o) => s + (o.votes || 0), 0) || voters;
-  c.pollInfo.textContent = [
-    t("poll.voters", { n: voters }),
-    a.multi ? t("poll.multiInfo", { n: a.maxChoices ?? 1 }) : t("poll.singleInfo"),
-  ].join(" · ");
-  syncList(c.pollList, opts, (o, i) => i, () => {
-    const label = h("span", { cls: "bar-label" });
-    const count = h("span", { cls: "bar-count" });
-    const fill = h("span", { cls: "bar-fill" });
-    const track = h("span", { cls: "bar-track", attrs: { "aria-hidden": "true" } }, [fill]);
-    const li = h("li", { cls: "bar-row" }, [h("span", { cls: "bar-text" }, [label, count]), track]);
-    li._p = { label, count, fill };
-    return li;
-  }, (li, o) => {
-    const votes = o.votes ?? 0;
-    const pct = total > 0 ? Math.round((votes * 100) / total) : 0;
-    li._p.label.textContent = o.label;
-    li._p.count.textContent = t("poll.count", { n: votes, pct });
-    li._p.fill.style.width = `${pct}%`;
-  });
-}
-
-// ---- word cloud ----
-
-function createWordcloud(c) {
-  c.wcInfo = h("p", { cls: "hint" });
-  c.wcPendingHead = h("h4", { text: t("wordcloud.pendingHeading") });
-  c.wcPending = h("ul", { cls: "rows" });
-  c.wcWordsHead = h("h4", { text: t("wordcloud.wordsHeading") });
-  c.wcEmpty = h("p", { cls: "hint", text: t("wordcloud.empty") });
-  c.wcWords = h("ul", { cls: "rows" });
-  c.body.append(c.wcInfo, c.wcPendingHead, c.wcPending, c.wcWordsHead, c.wcEmpty, c.wcWords);
-}
-
-function wordRow() {
-  const text = h("span", { cls: "row-text" });
-  const count = h("span", { cls: "row-count" });
-  const flags = h("span", { cls: "row-flags" });
-  const actions = h("span", { cls: "row-actions" });
-  const li = h("li", { cls: "row" }, [text, count, flags, actions]);
-  li._p = { text, count, flags, actions, sig: "" };
-  return li;
-}
-
-// setButtons rebuilds a row's buttons only when the set of actions changes, so
-// the button under the keyboard focus usually stays the same element.
-function setButtons(p, specs) {
-  const sig = specs.map((s) => `${s.key}|${s.text}|${s.label}`).join(";");
-  if (p.sig === sig) {
-    Array.from(p.actions.children).forEach((b, i) => { b._run = specs[i].run; });
+// openCopy opens a duplicate just made once its card has come (the ack
+// may come before the push that draws it): in the prepare form when its
+// kind can be edited there, else its card's heading gets the focus. The
+// focus is taken only if it is still where the duplicate was asked for.
+function openCopy() {
+  const want = S.copy;
+  const c = want && S.cards.get(want.id);
+  if (!want || (want.id && !c)) return;
+  S.copy = null;
+  const now = document.activeElement;
+  const free = !now || now === document.body || now === want.from || !now.isConnected;
+  const f = c && S.forms.get(c.kind);
+  if (c && f && f.fill && free && c.a.state === "draft") {
+    startEdit(c);
+    S.copied = c.id;
+    c.root.classList.add("is-copy");
+    announce(t("team.copyEditing", { title: want.title }));
     return;
   }
-  const had = p.actions.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-  p.sig = sig;
-  p.actions.textContent = "";
-  for (const s of specs) {
-    const b = h("button", { cls: `small ${s.cls || ""}`.trim(), text: s.text, attrs: { type: "button", "aria-label": s.label } });
-    b.dataset.action = s.key;
-    b._run = s.run;
-    b.addEventListener("click", () => b._run());
-    p.actions.append(b);
-  }
-  if (had === null) return;
-  // The focus stays on the same action, or the one it turned into (Pin ↔
-  // Unpin), else on the row: never on an action the person did not choose.
-  const buttons = Array.from(p.actions.children);
-  const same = buttons.find((b) => b.dataset.action === had) || buttons.find((b) => b.dataset.action === COUNTERPART[had]);
-  if (same) same.focus();
-  else focusRow(p.actions.closest("li"));
-}
-
-function setFlags(p, flags) {
-  const sig = flags.map(([cls, text]) => `${cls}|${text}`).join(";");
-  if (p.flagSig === sig) return;
-  p.flagSig = sig;
-  p.flags.textContent = "";
-  for (const [cls, text] of flags) p.flags.append(h("span", { cls: `tag ${cls}`, text }));
-}
-
-function updateWordcloud(c, a) {
-  const words = a.words || [];
-  const pending = words.filter((w) => w.pending);
-  const shown = words.filter((w) => !w.pending);
-  c.wcInfo.textContent = [
-    t("wordcloud.entries", { n: a.entries ?? 0 }),
-    t("wordcloud.perPerson", { n: a.maxEntries ?? 0 }),
-    a.moderation === "show" ? t("wordcloud.moderationShow") : t("wordcloud.moderationHold"),
-  ].join(" · ");
-  c.wcPendingHead.hidden = pending.length === 0;
-  c.wcPending.hidden = pending.length === 0;
-  c.wcEmpty.hidden = shown.length > 0;
-  const act = c.id;
-  syncList(c.wcPending, pending, (w) => w.text, wordRow, (li, w) => {
-    const p = li._p;
-    p.text.textContent = w.text;
-    p.count.textContent = t("wordcloud.count", { n: w.count ?? 0 });
-    setFlags(p, w.flagged ? [["tag-flagged", t("wordcloud.flagged")]] : []);
-    setButtons(p, [
-      { key: "approve", text: t("wordcloud.approve"), label: t("wordcloud.approveWord", { word: w.text }), cls: "primary",
-        run: () => cmd("word.approve", { activity: act, text: w.text }, c.err) },
-      { key: "hide", text: t("wordcloud.hide"), label: t("wordcloud.hideWord", { word: w.text }),
-        run: () => cmd("word.hide", { activity: act, text: w.text }, c.err) },
-    ]);
-  });
-  syncList(c.wcWords, shown, (w) => w.text, wordRow, (li, w) => {
-    const p = li._p;
-    li.classList.toggle("is-hidden", !!w.hidden);
-    p.text.textContent = w.text;
-    p.count.textContent = t("wordcloud.count", { n: w.count ?? 0 });
-    const flags = [];
-    if (w.hidden) flags.push(["tag-hidden", t("wordcloud.hidden")]);
-    if (w.flagged) flags.push(["tag-flagged", t("wordcloud.flagged")]);
-    setFlags(p, flags);
-    setButtons(p, [w.hidden
-      ? { key: "unhide", text: t("wordcloud.unhide"), label: t("wordcloud.unhideWord", { word: w.text }),
-        run: () => cmd("word.unhide", { activity: act, text: w.text }, c.err) }
-      : { key: "hide", text: t("wordcloud.hide"), label: t("wordcloud.hideWord", { word: w.text }),
-        run: () => cmd("word.hide", { activity: act, text: w.text }, c.err) }]);
-  });
-}
-
-// ---- Q&A ----
-
-// A board may hold thousands of questions (5,000 by default): the console
-// draws QA_PAGE of them at a time, in the server's order, and a filter finds
-// the others, so the page holds a bounded number of rows whatever the board.
-const QA_PAGE = 100;
-// Below this many questions the filter is clutter.
-const QA_TOOLS_FROM = 20;
-
-function createQa(c) {
-  c.qaInfo = h("p", { cls: "hint" });
-  c.qaEmpty = h("p", { cls: "hint", text: t("qa.empty") });
-  c.qaLimit = QA_PAGE;
-  const searchId = nextId("qa-search");
-  const statusId = nextId("qa-status");
-  c.qaSearch = h("input", { attrs: { id: searchId, type: "search", autocomplete: "off", maxlength: "200" } });
-  c.qaStatus = h("select", { attrs: { id: statusId } }, [
-    h("option", { attrs: { value: "" }, text: t("qa.filterAll") }),
-    h("option", { attrs: { value: "pending" }, text: t("qa.statusPending") }),
-    h("option", { attrs: { value: "visible" }, text: t("qa.statusVisible") }),
-    h("option", { attrs: { value: "answered" }, text: t("qa.statusAnswered") }),
-    h("option", { attrs: { value: "hidden" }, text: t("qa.statusHidden") }),
-  ]);
-  c.qaTools = h("div", { cls: "qa-tools", attrs: { role: "search" } }, [
-    h("p", { cls: "qa-tool" }, [h("label", { attrs: { for: searchId }, text: t("qa.search") }), c.qaSearch]),
-    h("p", { cls: "qa-tool" }, [h("label", { attrs: { for: statusId }, text: t("qa.filterStatus") }), c.qaStatus]),
-  ]);
-  // A new filter starts again from the first page. Typing is coalesced:
-  // one redraw per pause, not one per key.
-  let typing = 0;
-  const refilter = () => {
-    clearTimeout(typing);
-    typing = 0;
-    c.qaLimit = QA_PAGE;
-    c.update(c.a);
-  };
-  c.qaSearch.addEventListener("input", () => {
-    clearTimeout(typing);
-    typing = setTimeout(refilter, 150);
-  });
-  c.qaSearch.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter") {
-      ev.preventDefault();
-      refilter();
+  if (c) {
+    c.root.classList.add("is-copy");
+    if (free) {
+      c.title.setAttribute("tabindex", "-1");
+      c.title.focus();
     }
-  });
-  c.qaStatus.addEventListener("change", refilter);
-  c.qaList = h("ul", { cls: "rows qa-rows" });
-  c.qaShown = h("p", { cls: "hint qa-shown", attrs: { "aria-live": "polite" } });
-  c.qaMore = button("", () => {
-    const before = c.qaList.children.length;
-    c.qaLimit += QA_PAGE;
-    c.update(c.a);
-    // The keyboard goes on from the first question just drawn.
-    const first = c.qaList.children[before];
-    if (first) focusRow(first);
-  }, "small");
-  c.body.append(c.qaInfo, c.qaTools, c.qaEmpty, c.qaList, c.qaShown, c.qaMore);
-}
-
-// qaMatches is the filter of the console's Q&A list.
-function qaMatches(c) {
-  const status = c.qaStatus.value;
-  const words = c.qaSearch.value.trim().toLocaleLowerCase();
-  if (!status && !words) return null;
-  return (e) => (!status || e.status === status) && (!words || String(e.text || "").toLocaleLowerCase().includes(words));
-}
-
-function qaStatusLabel(status) {
-  return { pending: t("qa.statusPending"), visible: t("qa.statusVisible"), hidden: t("qa.statusHidden"),
-    answered: t("qa.statusAnswered") }[status] || status;
-}
-
-function updateQa(c, a) {
-  const entries = a.entries || [];
-  const pending = entries.filter((e) => e.status === "pending").length;
-  c.qaInfo.textContent = [
-    t("qa.count", { n: entries.length }),
-    a.moderated ? t("qa.moderatedInfo", { n: pending }) : t("qa.unmoderatedInfo"),
-    a.sort === "time" ? t("qa.sortTime") : t("qa.sortVotes"),
-  ].join(" · ");
-  c.qaEmpty.hidden = entries.length > 0;
-  const match = qaMatches(c);
-  c.qaTools.hidden = entries.length < QA_TOOLS_FROM && !match;
-  const found = match ? entries.filter(match) : entries;
-  const shown = found.length > c.qaLimit ? found.slice(0, c.qaLimit) : found;
-  const left = found.length - shown.length;
-  c.qaShown.textContent = match || left > 0
-    ? (match ? t("qa.showingFound", { shown: shown.length, n: found.length }) : t("qa.showing", { shown: shown.length, n: found.length }))
-    : "";
-  c.qaShown.hidden = !c.qaShown.textContent;
-  c.qaMore.hidden = left <= 0;
-  c.qaMore.textContent = t("qa.showMore", { n: Math.min(QA_PAGE, left) });
-  const act = c.id;
-  syncList(c.qaList, shown, (e) => e.id, () => {
-    const li = wordRow();
-    li.classList.add("qa-row");
-    return li;
-  }, (li, e) => {
-    // Most pushes change a few questions of a long board: a row whose
-    // question did not change is left alone.
-    const sig = `${e.status}|${e.pinned ? 1 : 0}|${e.votes ?? 0}|${e.text}`;
-    if (li._qaSig === sig) return;
-    li._qaSig = sig;
-    const p = li._p;
-    li.dataset.status = e.status || "";
-    li.classList.toggle("is-hidden", e.status === "hidden");
-    li.classList.toggle("is-pinned", !!e.pinned);
-    p.text.textContent = e.text;
-    p.count.textContent = t("qa.votes", { n: e.votes ?? 0 });
-    const flags = [[`tag-status tag-${e.status}`, qaStatusLabel(e.status)]];
-    if (e.pinned) flags.unshift(["tag-pinned", t("qa.pinned")]);
-    setFlags(p, flags);
-    const short = e.text.length > 40 ? `${e.text.slice(0, 40)}…` : e.text;
-    const mod = (action) => () => cmd("qa.moderate", { activity: act, entry: e.id, action }, c.err);
-    // A waiting question can only be approved or hidden; a hidden one shown
-    // again; "answered" is undone by approving it again (back to visible).
-    const approve = { key: "approve", text: t("qa.approve"), label: t("qa.approveEntry", { text: short }), cls: "primary", run: mod("approve") };
-    const hide = { key: "hide", text: t("qa.hide"), label: t("qa.hideEntry", { text: short }), run: mod("hide") };
-    const pin = e.pinned
-      ? { key: "unpin", text: t("qa.unpin"), label: t("qa.unpinEntry", { text: short }), run: mod("unpin") }
-      : { key: "pin", text: t("qa.pin"), label: t("qa.pinEntry", { text: short }), run: mod("pin") };
-    let specs;
-    if (e.status === "pending") specs = [approve, hide];
-    else if (e.status === "hidden") specs = [approve];
-    else if (e.status === "answered") {
-      specs = [{ key: "answered", text: t("qa.unanswer"), label: t("qa.unanswerEntry", { text: short }), run: mod("approve") }, hide, pin];
-    } else {
-      specs = [hide, pin, { key: "answered", text: t("qa.answered"), label: t("qa.answeredEntry", { text: short }), run: mod("answered") }];
-    }
-    setButtons(p, specs);
-  });
-}
-
-// ---- queue ----
-
-function createQueue(c) {
-  const act = () => c.id;
-  // Speaking now.
-  c.qSpeakName = h("p", { cls: "speaker-name" });
-  c.qSpeakMeta = h("p", { cls: "speaker-meta" });
-  c.qTimer = h("p", { cls: "timer", attrs: { role: "timer", "aria-live": "off" } });
-  c.qTimerNote = h("p", { cls: "timer-note" });
-  c.qSpeakBox = h("div", { cls: "speaking" }, [c.qSpeakName, c.qSpeakMeta, c.qTimer, c.qTimerNote]);
-  c.qNobody = h("p", { cls: "hint", text: t("queue.nobody") });
-
-  // "current" is the speaker this console shows: if someone else holds the
-  // floor by the time the click arrives, the server refuses (conflict)
-  // rather than end a turn the facilitator never saw.
-  c.qNext = button(t("queue.next"), () => cmd("queue.next", { activity: act(), current: c.qShownHand || "" }, c.err), "primary");
-  c.qReadd = button(t("queue.readd"), async () => {
-    const who = readdName(c.a);
-    const ack = await cmd("queue.readd", { activity: act() }, c.err);
-    if (ack) announce(who ? t("queue.readdDone", { name: who }) : t("queue.readdDoneAnon"));
-  });
-  c.qPause = button("", () => {
-    const sp = c.a.speaking;
-    cmd("queue.timer", { activity: act(), action: sp && sp.paused ? "resume" : "pause" }, c.err);
-  });
-  c.qAdd = button(t("queue.add60"), () => cmd("queue.timer", { activity: act(), action: "add", seconds: 60 }, c.err));
-  c.qAdd.setAttribute("aria-label", t("queue.add60Label"));
-
-  const setId = nextId("queue-set");
-  c.qSetInput = h("input", { attrs: { id: setId, type: "number", min: "1", max: "7200", inputmode: "numeric" } });
-  c.qSetBtn = h("button", { cls: "small", text: t("queue.setButton"), attrs: { type: "submit" } });
-  c.qSetForm = h("form", { cls: "inline-form" }, [
-    h("label", { attrs: { for: setId }, text: t("queue.setLabel") }),
-    c.qSetInput,
-    c.qSetBtn,
-  ]);
-  c.qSetForm.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const n = parseInt(c.qSetInput.value, 10);
-    if (!Number.isFinite(n) || n < 1) {
-      setSlot(c.err, t("queue.setInvalid"));
-      c.qSetInput.focus();
-      return;
-    }
-    cmd("queue.timer", { activity: act(), action: "set", seconds: n }, c.err);
-  });
-
-  const policyId = nextId("queue-policy");
-  c.qPolicy = h("select", { attrs: { id: policyId } }, [
-    h("option", { attrs: { value: "fifo" }, text: t("policy.fifo") }),
-    h("option", { attrs: { value: "alternate" }, text: t("policy.alternate") }),
-    h("option", { attrs: { value: "firsttime" }, text: t("policy.firsttime") }),
-  ]);
-  // Arrow keys in a closed select change its value: the policy is applied
-  // only with the Apply button.
-  c.qPolicyDirty = false;
-  c.qPolicy.addEventListener("change", () => { c.qPolicyDirty = c.qPolicy.value !== (c.a.policy || "fifo"); });
-  c.qPolicyBtn = h("button", { cls: "small", text: t("queue.policyApply"), attrs: { type: "submit" } });
-  const policyField = h("form", { cls: "inline-form" }, [h("label", { attrs: { for: policyId }, text: t("queue.policy") }), c.qPolicy, c.qPolicyBtn]);
-  policyField.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const policy = c.qPolicy.value;
-    const label = c.qPolicy.selectedOptions[0] ? c.qPolicy.selectedOptions[0].textContent : policy;
-    const ack = await cmd("queue.policy", { activity: act(), policy }, c.err);
-    if (!ack) return;
-    c.qPolicyDirty = false;
-    announce(t("queue.policyApplied", { policy: label }));
-  });
-
-  c.qWaitHead = h("h4");
-  c.qWaitHint = h("p", { cls: "hint", text: t("queue.dragHint") });
-  c.qEmpty = h("p", { cls: "hint", text: t("queue.emptyWaiting") });
-  c.qList = h("ol", { cls: "rows queue-rows" });
-  c.qStatsBody = h("tbody");
-  c.qStatsEmpty = h("p", { cls: "hint", text: t("queue.statsEmpty") });
-  c.qStats = h("table", { cls: "stats" }, [
-    h("caption", { text: t("queue.statsHeading") }),
-    h("thead", {}, [h("tr", {}, [
-      h("th", { attrs: { scope: "col" }, text: t("queue.statsConstituency") }),
-      h("th", { attrs: { scope: "col" }, text: t("queue.statsTurns") }),
-      h("th", { attrs: { scope: "col" }, text: t("queue.statsTime") }),
-    ])]),
-    c.qStatsBody,
-  ]);
-  c.qSpoken = h("p", { cls: "hint" });
-
-  c.body.append(
-    h("h4", { text: t("queue.speakingHeading") }),
-    c.qSpeakBox,
-    c.qNobody,
-    h("p", { cls: "actions" }, [c.qNext, c.qReadd, c.qPause, c.qAdd]),
-    c.qSetForm,
-    policyField,
-    c.qWaitHead,
-    c.qWaitHint,
-    c.qEmpty,
-    c.qList,
-    c.qSpoken,
-    c.qStats,
-    c.qStatsEmpty,
-  );
-  setupDrag(c);
-}
-
-// readdName is the name of the last speaker, from the hands this console
-// has seen waiting or speaking.
-function readdName(a) {
-  const hand = a && a.lastSpeaker;
-  return hand ? S.names.get(hand) || "" : "";
-}
-
-function handLabel(w) {
-  const name = w.name || t("queue.anonymous");
-  return w.constituency ? `${name} (${w.constituency})` : name;
-}
-
-function updateQueue(c, a) {
-  const sp = a.speaking || null;
-  const waiting = a.waiting || [];
-  const prevHand = c.qShownHand;
-  if (sp && sp.hand) S.names.set(sp.hand, sp.name || t("queue.anonymous"));
-  for (const w of waiting) S.names.set(w.hand, w.name || t("queue.anonymous"));
-  const who = readdName(a);
-  c.qReadd.textContent = who ? t("queue.readdName", { name: who }) : t("queue.readd");
-  c.qSpeakBox.hidden = !sp;
-  c.qNobody.hidden = !!sp;
-  c.qPause.disabled = !sp;
-  c.qAdd.disabled = !sp;
-  c.qSetInput.disabled = !sp;
-  c.qSetBtn.disabled = !sp;
-  c.qNext.disabled = !sp && waiting.length === 0;
-  c.qReadd.disabled = !a.lastSpeaker;
-  c.qPause.textContent = sp && sp.paused ? t("queue.resume") : t("queue.pause");
-  if (sp) {
-    c.qSpeakName.textContent = sp.name || t("queue.anonymous");
-    c.qSpeakMeta.textContent = sp.constituency || "";
-    c.qSpeakMeta.hidden = !sp.constituency;
-    if (sp.hand !== prevHand && document.activeElement !== c.qSetInput) c.qSetInput.value = String(sp.limitSeconds ?? a.speakingSeconds ?? "");
   }
-  c.qShownHand = sp ? sp.hand : "";
-  renderTimer(c);
-
-  if (!c.qPolicyDirty && document.activeElement !== c.qPolicy) c.qPolicy.value = a.policy || "fifo";
-  c.qWaitHead.textContent = t("queue.waitingHeading", { n: waiting.length });
-  c.qEmpty.hidden = waiting.length > 0;
-  c.qWaitHint.hidden = waiting.length < 2;
-  const act = c.id;
-  const last = waiting.length - 1;
-  syncList(c.qList, waiting, (w) => w.hand, () => {
-    const li = wordRow();
-    li.classList.add("queue-row");
-    li.draggable = true;
-    li._p.pos = h("span", { cls: "row-pos" });
-    li.prepend(li._p.pos);
-    return li;
-  }, (li, w, i) => {
-    const p = li._p;
-    li.dataset.hand = w.hand;
-    p.pos.textContent = `${i + 1}.`;
-    p.text.textContent = handLabel(w);
-    p.count.textContent = "";
-    const flags = [];
-    if (w.kind === "order") flags.push(["tag-order", t("queue.pointOfOrder")]);
-    if (w.placed) flags.push(["tag-placed", t("queue.placed")]);
-    setFlags(p, flags);
-    const name = w.name || t("queue.anonymous");
-    setButtons(p, [
-      { key: "up", text: t("queue.up"), label: t("queue.upLabel", { name }), run: () => moveHand(act, w.hand, name, i - 1, c.err) },
-      { key: "down", text: t("queue.down"), label: t("queue.downLabel", { name }), run: () => moveHand(act, w.hand, name, i + 1, c.err) },
-      { key: "remove", text: t("queue.remove"), label: t("queue.removeLabel", { name }), cls: "danger", run: async () => {
-        if (await cmd("queue.remove", { activity: act, hand: w.hand }, c.err)) announce(t("queue.removed", { name }));
-      } },
-    ]);
-    const [up, down] = p.actions.children;
-    const focused = document.activeElement;
-    up.disabled = i === 0;
-    down.disabled = i === last;
-    // A button that just became disabled would drop the keyboard focus.
-    if (focused === up && up.disabled) down.focus();
-    if (focused === down && down.disabled) up.focus();
-  });
-
-  c.qSpoken.textContent = t("queue.spoken", { n: a.spoken ?? 0 });
-  const stats = a.stats || [];
-  c.qStats.hidden = stats.length === 0;
-  c.qStatsEmpty.hidden = stats.length > 0;
-  syncList(c.qStatsBody, stats, (s) => s.constituency, () => {
-    const tr = h("tr");
-    tr._p = { name: h("th", { attrs: { scope: "row" } }), turns: h("td"), time: h("td") };
-    tr.append(tr._p.name, tr._p.turns, tr._p.time);
-    return tr;
-  }, (tr, s) => {
-    tr._p.name.textContent = s.constituency || t("queue.noConstituency");
-    tr._p.turns.textContent = String(s.turns ?? 0);
-    tr._p.time.textContent = formatDuration(s.seconds ?? 0);
-  });
+  announce(t("team.duplicated", { title: want.title }));
 }
 
-// moveHand moves a waiting hand and says where it went.
-async function moveHand(act, hand, name, to, slot) {
-  const ack = await cmd("queue.move", { activity: act, hand, to }, slot);
-  if (!ack) return;
-  // The push with the new order comes with the answer: read the place the
-  // hand really got (a point of order may stay ahead of it).
-  setTimeout(() => {
-    const entry = S.acts.get(act);
-    const i = ((entry && entry.a.waiting) || []).findIndex((w) => w.hand === hand);
-    announce(t("queue.moved", { name, n: (i >= 0 ? i : to) + 1 }));
-  }, 250);
-}
-
-// timeLeft follows protocol.md: limitSeconds - elapsedSeconds - (now - runningSince),
-// with now the server's clock as estimated by conn.js.
-function timeLeft(sp) {
-  const limit = sp.limitSeconds ?? 0;
-  const elapsed = sp.elapsedSeconds ?? 0;
-  let since = sp.runningSince;
-  if (since === undefined && !sp.paused) since = sp.startedAt;
-  if (!since) return limit - elapsed;
-  const offset = S.conn && S.conn.clockOffset ? S.conn.clockOffset() : 0;
-  const now = Date.now() + (offset || 0);
-  return limit - elapsed - (now - Date.parse(since)) / 1000;
-}
-
-function renderTimer(c) {
-  const sp = c.a && c.a.speaking;
-  if (!sp) {
-    c.qTimer.textContent = "";
-    c.qTimerNote.textContent = "";
-    return;
+// startEdit loads a draft into its kind's prepare form (which must know
+// how: form.fill), and turns the form's button into "Save the changes".
+function startEdit(c) {
+  const f = S.forms.get(c.kind);
+  if (!f || !f.fill) return;
+  cancelEdit(false);
+  S.editing = c.id;
+  $("kind-select").value = c.kind;
+  for (const [kind, g] of S.forms) g.form.hidden = kind !== c.kind;
+  f.titleField.clear();
+  f.title.value = c.a.title || "";
+  // A title given per language goes back into each language's input.
+  const titles = c.a.titles && typeof c.a.titles === "object" ? c.a.titles : null;
+  if (titles) {
+    f.title.value = titles[f.title.lang] || c.a.title || "";
+    for (const [tag, v] of Object.entries(titles)) {
+      const input = tag !== f.title.lang && f.form.querySelector(`[id="${f.title.id}-${tag}"]`);
+      if (input) {
+        input.value = v;
+        input.dispatchEvent(new Event("input"));
+      }
+    }
   }
-  const left = timeLeft(sp);
-  const over = left < 0;
-  c.qSpeakBox.classList.toggle("is-overtime", over);
-  c.qSpeakBox.classList.toggle("is-paused", !!sp.paused);
-  c.qTimer.textContent = over ? `+${formatDuration(Math.floor(-left))}` : formatDuration(Math.ceil(left));
-  const notes = [];
-  notes.push(over ? t("queue.overtime") : t("queue.left"));
-  if (sp.paused) notes.push(t("queue.paused"));
-  notes.push(t("queue.limit", { time: formatDuration(sp.limitSeconds ?? 0) }));
-  c.qTimerNote.textContent = notes.join(" · ");
+  f.fill(c.a);
+  f.form.querySelector("button[type=submit]").textContent = t("team.saveEdit");
+  let cancel = f.form.querySelector(".cancel-edit");
+  if (!cancel) {
+    cancel = button(t("team.cancelEdit"), () => cancelEdit(true), "cancel-edit");
+    f.form.querySelector(".actions").append(cancel);
+  }
+  cancel.hidden = false;
+  $("prepare-heading").textContent = t("team.editing", { title: c.a.title || "" });
+  c.root.classList.add("is-editing");
+  f.title.focus();
 }
 
-function tickTimers() {
-  for (const c of S.cards.values()) if (c.kind === "queue") renderTimer(c);
+// cancelEdit puts the prepare form back to making new activities.
+function cancelEdit(focusCard) {
+  const id = S.editing;
+  S.editing = "";
+  S.copied = "";
+  $("prepare-heading").textContent = t("prepare.heading");
+  for (const f of S.forms.values()) {
+    const cancel = f.form.querySelector(".cancel-edit");
+    if (cancel) cancel.hidden = true;
+    f.form.querySelector("button[type=submit]").textContent = t("form.create");
+  }
+  const c = id && S.cards.get(id);
+  if (!c) return;
+  c.root.classList.remove("is-editing", "is-copy");
+  const f = S.forms.get(c.kind);
+  if (f) {
+    f.titleField.clear();
+    if (f.reset) f.reset();
+  }
+  if (focusCard && c.prep) c.prep.edit.focus();
 }
 
-const QUEUE_ROW = "li.queue-row";
-
-// Drag-and-drop reordering of the waiting list. The up/down buttons do the
-// same for keyboard users.
-function setupDrag(c) {
-  let dragHand = "";
-  const clear = () => {
-    for (const li of c.qList.children) li.classList.remove("drop-before", "drop-after", "dragging");
-  };
-  c.qList.addEventListener("dragstart", (ev) => {
-    const li = ev.target.closest && ev.target.closest(QUEUE_ROW);
-    if (!li || ended()) { ev.preventDefault(); return; }
-    dragHand = li.dataset.hand;
-    ev.dataTransfer.effectAllowed = "move";
-    ev.dataTransfer.setData("text/plain", dragHand);
-    li.classList.add("dragging");
-  });
-  c.qList.addEventListener("dragover", (ev) => {
-    if (!dragHand) return;
-    const li = ev.target.closest && ev.target.closest(QUEUE_ROW);
-    if (!li) return;
-    ev.preventDefault();
-    ev.dataTransfer.dropEffect = "move";
-    const r = li.getBoundingClientRect();
-    const before = ev.clientY < r.top + r.height / 2;
-    for (const x of c.qList.children) x.classList.remove("drop-before", "drop-after");
-    li.classList.add(before ? "drop-before" : "drop-after");
-  });
-  c.qList.addEventListener("dragleave", (ev) => {
-    if (!c.qList.contains(ev.relatedTarget)) for (const x of c.qList.children) x.classList.remove("drop-before", "drop-after");
-  });
-  c.qList.addEventListener("drop", (ev) => {
-    const li = ev.target.closest && ev.target.closest(QUEUE_ROW);
-    const hand = dragHand;
-    dragHand = "";
-    clear();
-    if (!li || !hand) return;
-    ev.preventDefault();
-    const hands = (c.a.waiting || []).map((w) => w.hand);
-    const from = hands.indexOf(hand);
-    const target = hands.indexOf(li.dataset.hand);
-    if (from < 0 || target < 0) return;
-    const r = li.getBoundingClientRect();
-    const insertion = ev.clientY < r.top + r.height / 2 ? target : target + 1;
-    const to = insertion > from ? insertion - 1 : insertion;
-    const w = c.a.waiting[from];
-    if (to !== from) moveHand(c.id, hand, w.name || t("queue.anonymous"), to, c.err);
-  });
-  c.qList.addEventListener("dragend", () => { dragHand = ""; clear(); });
-}
-
-const KINDS = {
-  poll: { create: createPoll, update: updatePoll },
-  wordcloud: { create: createWordcloud, update: updateWordcloud },
-  qa: { create: createQa, update: updateQa },
-  queue: { create: createQueue, update: updateQueue },
+// ctx is what a kind's host.form(ctx), create(c, ctx), update(c, a, ctx)
+// and tick(c, ctx) are given (static/README-pages.md).
+const ctx = {
+  cmd,
+  announce,
+  setSlot,
+  nextId,
+  button,
+  ended,
+  names: S.names,
+  activity: (id) => {
+    const entry = S.acts.get(id);
+    return entry ? entry.a : null;
+  },
+  clockOffset: () => (S.conn && S.conn.clockOffset ? S.conn.clockOffset() || 0 : 0),
+  languages,
+  textField,
 };
+
+// tickTimers lets each card whose kind keeps time redraw its clock.
+function tickTimers() {
+  for (const c of S.cards.values()) {
+    const mod = S.kinds.get(c.kind);
+    if (mod && mod.host && mod.host.tick) mod.host.tick(c, ctx);
+  }
+}
 
 // ---- language ----------------------------------------------------------------
 
 function onLanguageChange() {
   applyI18n(document);
-  relabelOptions();
+  // The live region's sentence is of the old language: it is dropped now
+  // and said again once the views in the new one arrive (onWelcome).
+  $("live").textContent = "";
+  S.relive = true;
+  // Summaries waiting to be said are in the old language too: said with the rest.
+  for (const id of live.pending.keys()) live.spoken.set(id, "");
+  live.pending.clear();
+  if (S.conn) S.conn.relang();
+  for (const [kind, f] of S.forms) {
+    const option = Array.from($("kind-select").options).find((o) => o.value === kind);
+    if (option) option.textContent = f.mod.host.label();
+    if (f.relabel) f.relabel();
+    if (f.titleField) f.titleField.relabel(t("form.title"));
+  }
+  S.langsShown = null;
+  for (const f of S.textFields) f.relabel();
+  relabelConsRows();
+  paintConstituencies();
+  if (S.rx) S.rx.relabel();
   if (S.status) setStatus(S.status);
+  labelTeamPanel();
   if (!S.view) return;
   // Cards hold translated text in many places: rebuild them from the state.
   S.cards.clear();
@@ -1549,10 +1418,12 @@ function onLanguageChange() {
 
 async function main() {
   await initI18n("host");
+  S.kinds = await loadKinds();
   languageSwitcher($("lang-select"), onLanguageChange);
   $("alert-dismiss").addEventListener("click", clearError);
   $("loading").hidden = true;
-  const m = location.pathname.match(/^\/host\/([^/]+)\/?$/);
+  // /moderate/<id> is the same console: what it shows is the key's role's.
+  const m = location.pathname.match(/^\/(?:host|moderate)\/([^/]+)\/?$/);
   if (m) startConsole(decodeURIComponent(m[1]));
   else startCreate();
 }

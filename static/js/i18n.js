@@ -25,12 +25,8 @@ function pick() {
   return "en";
 }
 
-/**
- * initI18n loads /static/i18n/<page>.json, chooses the language and applies it
- * to the document. It resolves even when the table cannot be loaded (the
- * page then shows its keys rather than nothing).
- * @param {string} page
- */
+// initI18n loads /static/i18n/<page>.json, picks the language and applies
+// it; without a table the page shows its keys rather than nothing.
 export async function initI18n(page) {
   try {
     const res = await fetch("/static/i18n/" + page + ".json");
@@ -48,16 +44,35 @@ export function lang() {
   return current;
 }
 
-/**
- * t returns the string for key in the current language (English, then the
- * key itself, as fallbacks), with {name} replaced from vars.
- * @param {string} key
- * @param {object} [vars]
- */
+// Plurals: "key" is the general form, "key.one" (or ".few", ".many") the
+// form Intl.PluralRules picks for the count; French puts 0 with 1.
+const rules = {};
+function lookup(language, key, n) {
+  const l = table[language] || {};
+  let s;
+  try {
+    if (!isNaN(n)) s = l[key + "." + (rules[language] ||= new Intl.PluralRules(language)).select(n)];
+  } catch (e) {
+    // an unknown language: the general form
+  }
+  return s === undefined ? l[key] : s;
+}
+
+// t is key's string in the current language (else English, else the key),
+// {name} replaced from vars; a vars.n that is a count picks the plural form.
 export function t(key, vars) {
-  const l = table[current] || {};
-  let s = l[key];
-  if (s === undefined) s = (table.en || {})[key];
+  const n = vars && /^[\d\s.,]+$/.test(vars.n) ? Number(String(vars.n).replace(/\D/g, "")) : NaN;
+  return format(key, vars, n);
+}
+
+/** plural is t for count things, {n} the count as the language writes it. */
+export function plural(key, count, vars) {
+  return format(key, Object.assign({ n: new Intl.NumberFormat(current).format(count) }, vars), count);
+}
+
+function format(key, vars, n) {
+  let s = lookup(current, key, n);
+  if (s === undefined) s = lookup("en", key, n);
   if (s === undefined) s = key;
   if (vars) {
     s = s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
@@ -65,11 +80,8 @@ export function t(key, vars) {
   return s;
 }
 
-/**
- * applyI18n translates root and its descendants: textContent for
- * [data-i18n="key"], attributes for [data-i18n-attr="attr:key;attr2:key2"].
- * @param {ParentNode} root
- */
+// applyI18n translates root and its descendants: textContent for
+// [data-i18n="key"], attributes for [data-i18n-attr="attr:key;attr2:key2"].
 export function applyI18n(root) {
   const r = root || document;
   const all = (sel) => {
@@ -91,12 +103,8 @@ export function applyI18n(root) {
   }
 }
 
-/**
- * languageSwitcher fills a <select> with the languages; on change it stores
- * the choice, re-applies the translations and calls onChange().
- * @param {HTMLSelectElement} selectEl
- * @param {Function} [onChange]
- */
+// languageSwitcher fills a <select> with the languages; on change it stores
+// the choice, re-applies the translations and calls onChange().
 export function languageSwitcher(selectEl, onChange) {
   selectEl.textContent = "";
   for (const code of Object.keys(LANGS)) {

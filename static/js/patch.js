@@ -85,6 +85,13 @@ function time(s) {
   return isNaN(t) ? 0 : t;
 }
 
+// seq is the number of an id "<letter><N>", its place in the log (-1 for
+// any other id).
+function seq(id) {
+  const n = typeof id === "string" && /^[a-z]\d+$/.test(id) ? Number(id.slice(1)) : NaN;
+  return isNaN(n) ? -1 : n;
+}
+
 // sortList orders a list by the rule its view documents. Array sort is
 // stable, so ties keep the order of the list given.
 function sortList(kind, view, field, list, order) {
@@ -98,8 +105,9 @@ function sortList(kind, view, field, list, order) {
     return list.slice().sort((a, b) => (b.count || 0) - (a.count || 0));
   }
   if (kind === "open") {
-    // Newest first.
-    return list.slice().sort((a, b) => time(b.createdAt) - time(a.createdAt));
+    // Newest first by the log position in the id ("o<offset>"), as the
+    // server's patch.Lists: createdAt has seconds only and would tie.
+    return list.slice().sort((a, b) => seq(b.id) - seq(a.id));
   }
   const byTime = view.sort === "time";
   return list.slice().sort((a, b) => {

@@ -1,7 +1,11 @@
 // Command screenshots renders the README's pictures of Townhall: it builds
 // and starts the server, runs a session with a live poll and a few votes
 // through the real pages in the system's Chromium, and writes
-// docs/screenshots/{landing,attendee,console,display}.png.
+// docs/screenshots/{landing,attendee,console,display,moderator}.png; then
+// sets up more sessions over the websocket, as consoles and phones would,
+// and pictures the display with a scale, a quiz's results, two languages
+// and a spotlighted question, and the printable report
+// ({scale,quiz,bilingual,spotlight,report}.png).
 //
 // Run it from the repository with `make screenshots` (or
 // `go run ./e2e/cmd/screenshots`).
@@ -70,7 +74,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	bin := filepath.Join(tmp, "townhall")
 	if err := e2e.BuildServer(ctx, root, "./cmd/townhall", bin); err != nil {
@@ -92,7 +96,18 @@ func run(args []string, stdout io.Writer) error {
 
 	s := &shooter{browser: browser, root: root, dir: outDir, stdout: stdout}
 	defer s.close()
-	return s.session(srv)
+	if err := s.session(srv); err != nil {
+		return err
+	}
+	if err := s.moderator(srv); err != nil {
+		return err
+	}
+	for _, picture := range []func(context.Context, *e2e.Server) error{s.scale, s.quiz, s.bilingual, s.report, s.spotlight} {
+		if err := picture(ctx, srv); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type shooter struct {

@@ -1,0 +1,129 @@
+// segments.js: results by constituency (a view's "segments"), drawn the
+// same way by every kind that has them, on the console (a table) and on the
+// display (one small chart per constituency). The server has already left
+// out the groups under the activity's minSegment and counted them in
+// "segmentsHidden". Keys: seg.* in host.json and show.json.
+import { t } from "/static/js/i18n.js";
+import { el, num, pct, shares } from "/static/js/dom.js";
+
+/** groupName is a constituency as the page says it: "other" and "" are the page's own words. */
+export function groupName(c) {
+  if (c === "" || c == null) return t("seg.none");
+  if (c === "other") return t("seg.other");
+  return c;
+}
+
+/** groupLang is the language of a group's name, as its constituencyNames say. */
+export function groupLang(g) {
+  const names = g && g.constituencyNames;
+  if (!names || typeof names !== "object") return null;
+  return Object.keys(names).find((k) => names[k] === g.constituency) || null;
+}
+
+/**
+ * segmentsOf returns a view's groups and how many were left out, or null
+ * when the view has none for this page (not segmented, or results hidden).
+ */
+export function segmentsOf(a) {
+  if (!a || !Array.isArray(a.segments)) return null;
+  return { list: a.segments, hidden: Number(a.segmentsHidden) || 0, min: a.minSegment || 5 };
+}
+
+/** hiddenNote is the sentence for the groups left out, or "". */
+export function hiddenNote(s) {
+  if (!s || !s.hidden) return "";
+  return t(s.hidden === 1 ? "seg.hiddenOne" : "seg.hidden", { n: num(s.hidden), min: num(s.min) });
+}
+
+function shareOf(n, total) {
+  return total > 0 ? n / total : 0;
+}
+
+// groupShares are a group's percents, written: adding up to 100 where its
+// counts add up to its total (a single-choice poll), as the main bars do.
+function groupShares(counts, total) {
+  return shares(counts, total).map((p) => pct(p / 100));
+}
+
+/**
+ * segmentLines are the sentences a screen reader hears for the groups:
+ * one per group, "Local governments, 6 answers: Housing 2 (33 %), …",
+ * then the note of those left out. rows(seg) gives [{label, n}].
+ */
+export function segmentLines(a, rows, total = (g) => g.responses) {
+  const s = segmentsOf(a);
+  if (!s) return [];
+  const lines = s.list.map((g) => {
+    const rs = rows(g);
+    const sh = groupShares(rs.map((r) => r.n), total(g));
+    const parts = rs.map((r, i) => t("seg.item", { label: r.label, n: num(r.n), pct: sh[i] }));
+    return t("seg.line", { name: groupName(g.constituency), n: num(g.responses), results: parts.join(", ") });
+  });
+  const note = hiddenNote(s);
+  if (note) lines.push(note);
+  return lines;
+}
+
+/**
+ * segmentsTable is the console's table of a segmented activity: a row per
+ * item (option, word…), a column per group, "2 (33 %)" in each cell.
+ * items: [labels]; counts(seg) gives the numbers in the items' order;
+ * total(seg) what a share is of (the group's answers unless said).
+ */
+export function segmentsTable(a, items, counts, total = (g) => g.responses) {
+  const s = segmentsOf(a);
+  const box = el("div", { class: "segments" });
+  if (!s) return box;
+  if (s.list.length) {
+    const head = el("tr", null, el("th", { scope: "col", text: t("seg.item_head") }),
+      s.list.map((g) => el("th", { scope: "col", class: "num", lang: groupLang(g), text: t("seg.group_head", { name: groupName(g.constituency), n: num(g.responses) }) })));
+    const sh = s.list.map((g) => groupShares(items.map((_, i) => counts(g)[i] || 0), total(g)));
+    const body = items.map((label, i) => el("tr", null, el("th", { scope: "row", text: label }),
+      s.list.map((g, j) => {
+        const n = counts(g)[i] || 0;
+        return el("td", { class: "num", text: t("seg.cell", { n: num(n), pct: sh[j][i] }) });
+      })));
+    box.append(el("table", { class: "seg-table" }, el("caption", { text: t("seg.heading") }), el("thead", null, head), el("tbody", null, body)));
+  } else {
+    box.append(el("p", { class: "seg-note", text: t("say.pair", { label: t("seg.heading"), value: t("seg.empty") }) }));
+  }
+  const note = hiddenNote(s);
+  if (note) box.append(el("p", { class: "seg-note", text: note }));
+  return box;
+}
+
+/**
+ * segmentsGrid is the display's small multiples: one panel per group, its
+ * name and answers, a bar per item on the group's own share. items is a
+ * list of labels, or a function of the group for groups with items of
+ * their own (a cloud's words); colors[i] colours item i as the main chart
+ * does. The panels are hidden from assistive technology: segmentLines
+ * says the same in the live region.
+ */
+export function segmentsGrid(a, items, counts, colors, total = (g) => g.responses) {
+  const s = segmentsOf(a);
+  const box = el("div", { class: "seg-grid", "aria-hidden": "true" });
+  if (!s) return box;
+  for (const g of s.list) {
+    const nums = counts(g);
+    const panel = el("div", { class: "seg" },
+      el("p", { class: "seg-name" }, el("span", { class: "seg-title", lang: groupLang(g), text: groupName(g.constituency) }),
+        el("span", { class: "seg-n", text: t("seg.n", { n: num(g.responses) }) })));
+    const labels = typeof items === "function" ? items(g) : items;
+    const sh = groupShares(labels.map((_, i) => nums[i] || 0), total(g));
+    labels.forEach((label, i) => {
+      const f = shareOf(nums[i] || 0, total(g));
+      const fill = el("span", { class: "seg-fill" });
+      fill.style.width = (Math.min(1, f) * 100).toFixed(2) + "%";
+      if (colors) fill.style.backgroundColor = colors[i % colors.length];
+      panel.append(el("p", { class: "seg-row" },
+        el("span", { class: "seg-label", text: label }),
+        el("span", { class: "seg-pct", text: sh[i] }),
+        el("span", { class: "seg-track" }, fill)));
+    });
+    box.append(panel);
+  }
+  const note = hiddenNote(s);
+  if (note) box.append(el("p", { class: "seg-note", text: note }));
+  return box;
+}
