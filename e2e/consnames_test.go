@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -265,4 +267,68 @@ func TestHiddenSummariesFollowTheLanguage(t *testing.T) {
 	must(t, phone.WaitJS(Patience, "the phone's results said in English", fmt.Sprintf(`%s.includes(%s)`, summary, JS(att.T("en", "poll.voters", "n", 1))), summary))
 	setSelect(t, phone, "lang", "fr")
 	must(t, phone.WaitJS(Patience, "the phone's results said in French", fmt.Sprintf(`%s.startsWith(%s) && %s.includes(%s)`, summary, JS(att.T("fr", "poll.results")), summary, JS(att.T("fr", "poll.voters", "n", 1))), summary))
+}
+
+// TestQueueOwnNamesInTheConsole: a draft queue whose own list is named per
+// language keeps its names, and its approval of points of order, when the
+// console edits it and saves it unchanged; a French phone then offers the
+// French names, and the English console shows the hand it raised under the
+// English one.
+func TestQueueOwnNamesInTheConsole(t *testing.T) {
+	t.Parallel()
+	requireBrowser(t)
+	srv := startServer(t)
+	var c Created
+	postJSON(t, srv.URL()+"/api/sessions", map[string]any{"title": "Cities", "languages": []string{"en", "fr"}}, &c)
+	fac := connect(t, "facilitator", c.FacilitatorKey, []string{srv.Addr}, 0, clientOpts{})
+	names := []any{map[string]string{"en": "Mayors", "fr": "Maires"}, "Youth"}
+	queue := ackActivity(t, fac.must("activity.create", map[string]any{"activity": map[string]any{
+		"kind": "queue", "title": "Floor", "constituencies": names, "orderApproval": true,
+	}}))
+
+	console := newTab(t, "console", 1280, 900)
+	must(t, console.Do(chromedp.Navigate(c.Links.Host)))
+	edit := Card(queue) + ` .card-prepare button[data-action="edit"]`
+	must(t, console.WaitJS(Patience, "the draft's edit button", fmt.Sprintf(`!!document.querySelector(%s)`, JS(edit)), consoleErrors))
+	must(t, console.Do(chromedp.Click(chromedp.CSS(edit))))
+	must(t, console.WaitJS(Patience, "the draft in the form", `document.getElementById("queue-constituencies").value === "Mayors\nYouth" && document.getElementById("queue-order-approval").checked`,
+		`[document.getElementById("queue-constituencies").value, document.getElementById("queue-order-approval").checked]`))
+	must(t, console.Do(chromedp.Click(chromedp.CSS(`#form-queue button[type=submit]`))))
+
+	// The plan is the spec as saved.
+	planOf := func() map[string]any {
+		req, err := http.NewRequest(http.MethodGet, srv.URL()+"/api/sessions/"+c.ID+"/plan", nil)
+		must(t, err)
+		req.Header.Set("Authorization", "Bearer "+c.FacilitatorKey)
+		res, err := http.DefaultClient.Do(req)
+		must(t, err)
+		defer res.Body.Close()
+		var p map[string]any
+		must(t, json.NewDecoder(res.Body).Decode(&p))
+		return p["activities"].([]any)[0].(map[string]any)
+	}
+	wantNames := []any{map[string]any{"en": "Mayors", "fr": "Maires"}, "Youth"}
+	deadline := time.Now().Add(Patience)
+	for {
+		spec := planOf()
+		if reflect.DeepEqual(spec["constituencies"], wantNames) && spec["orderApproval"] == true && spec["speakingSeconds"] == float64(180) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the draft as saved: %v", spec)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	fac.must("activity.present", map[string]any{"activity": queue})
+	fac.must("activity.open", map[string]any{"activity": queue})
+	phone := newTab(t, "French phone", PhoneWidth, PhoneHeight)
+	must(t, phone.Do(chromedp.Navigate(c.Links.Join)))
+	must(t, phone.WaitJS(Patience, "the raise-hand form", `!!document.getElementById("q-group")`, `document.getElementById("main").innerText.slice(0, 300)`))
+	setSelect(t, phone, "lang", "fr")
+	offered := `JSON.stringify([...document.getElementById("q-group").options].map(o => o.textContent).slice(0, 2))`
+	must(t, phone.WaitJS(Patience, "the French names offered", fmt.Sprintf(`%s === %s`, offered, JS(mustJSON([]string{"Maires", "Youth"}))), offered))
+	raiseHand(t, phone, "Zoé", "Maires", false)
+	must(t, console.WaitJS(Patience, "the hand under its English name", fmt.Sprintf(`document.querySelector(%s).innerText.includes("Zoé (Mayors)")`, JS(Card(queue))),
+		fmt.Sprintf(`document.querySelector(%s).innerText`, JS(Card(queue)))))
 }

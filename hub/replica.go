@@ -369,6 +369,7 @@ func (h *Hub) Export(ctx context.Context) (Export, error) {
 	}
 	x.Reactions = s.ReactionMinutes()
 	x.CSV = append(x.CSV, s.ReactionCSV()...)
+	x.CSVHeader = session.CSVHeaderFor(s.Languages)
 	return x, nil
 }
 
@@ -390,8 +391,10 @@ type Export struct {
 	Activities        []any               `json:"activities"`
 	// Reactions are the session's reactions per minute (PROTOCOL.md 1.2).
 	Reactions []session.ReactionMinute `json:"reactions,omitempty"`
-	// CSV is every activity's rows of the CSV export, from the same state.
-	CSV [][]string `json:"-"`
+	// CSV is every activity's rows of the CSV export, from the same state,
+	// under CSVHeader.
+	CSV       [][]string `json:"-"`
+	CSVHeader []string   `json:"-"`
 }
 
 // Title returns the session's title and code.

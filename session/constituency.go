@@ -251,6 +251,23 @@ type sessionDefaulter interface {
 	sessionDefaults(s *State)
 }
 
+// ownConstituencies is a Body with a list of constituencies of its own (a
+// queue's), which may name them per language where the session does not.
+type ownConstituencies interface {
+	constituencyText(id string) Text
+}
+
+// constituencyText is a stored constituency's names per language, nil when
+// it has none: the activity's own list's, else the session's.
+func (a *Activity) constituencyText(id string) Text {
+	if o, ok := a.Body.(ownConstituencies); ok {
+		if t := o.constituencyText(id); t != nil {
+			return t
+		}
+	}
+	return a.s.constituencyNamesOf(id)
+}
+
 // constituencyOf is the constituency a participant joined with, "" for
 // none or for an activity outside a session (a test's own).
 func (a *Activity) constituencyOf(participant string) string {

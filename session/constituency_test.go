@@ -328,3 +328,100 @@ func TestQueueOwnListInAnotherLanguage(t *testing.T) {
 	// A constituency of the session's the queue does not list.
 	r.refused("Ben", Command{Op: "hand.raise", Name: "Ben", Constituency: "un agencies"}, CodeBadRequest)
 }
+
+// TestQueueOwnListTranslated: a queue's own list, given per language in a
+// session without a list of its own, reads in each connection's language,
+// takes a hand named in any of them (stored as the default's name), gives
+// facilitators and displays the names per language, and fills the CSV's
+// constituency columns.
+func TestQueueOwnListTranslated(t *testing.T) {
+	t.Parallel()
+	r := trilingual(t)
+	spec := scSpec(t, `{"kind": "queue", "title": "Floor", "constituencies": [
+		{"en": "Mayors", "fr": "Maires", "es": "Alcaldes"}, {"en": "Academia", "fr": "Universités"}, "Youth"]}`)
+	q := r.show(spec)
+	r.host(Command{Op: "activity.open"})
+	list := func(role Role, lang string) any {
+		return scDecode(t, r.s.Activity(q).ViewIn(role, lang))["constituencies"]
+	}
+	scEqual(t, "fr phone", list(Attendee, "fr"), any([]any{"Maires", "Universités", "Youth"}))
+	scEqual(t, "es phone", list(Attendee, "es"), any([]any{"Alcaldes", "Academia", "Youth"}))
+	if v := scDecode(t, r.s.Activity(q).ViewIn(Attendee, "fr")); v["constituencyNames"] != nil {
+		t.Fatalf("a phone is sent every translation: %v", v["constituencyNames"])
+	}
+	for _, role := range []Role{Facilitator, Display} {
+		names := scDecode(t, r.s.Activity(q).ViewIn(role, "en"))["constituencyNames"].([]any)
+		scEqual(t, string(role)+" names", names[1], any(map[string]any{"en": "Academia", "fr": "Universités"}))
+		if names[2] != nil {
+			t.Fatalf("%s: a plain name has translations: %v", role, names[2])
+		}
+	}
+
+	r.by("Bruno", Command{Op: "hand.raise", Name: "Bruno", Constituency: "Maires"})
+	r.host(Command{Op: "queue.add", Name: "Luis", Constituency: "universités"})
+	var stored []string
+	for _, h := range r.s.Activity(q).Body.(*Queue).Waiting {
+		stored = append(stored, h.Constituency)
+	}
+	scEqual(t, "stored", stored, []string{"Mayors", "Academia"})
+	var fr []string
+	for _, h := range scDecode(t, r.s.Activity(q).ViewIn(Facilitator, "fr"))["waiting"].([]any) {
+		fr = append(fr, h.(map[string]any)["constituency"].(string))
+	}
+	scEqual(t, "fr console", fr, []string{"Maires", "Universités"})
+	r.refused("Carmen", Command{Op: "hand.raise", Name: "Carmen", Constituency: "Bürgermeister"}, CodeBadRequest)
+
+	// The CSV: the identity, then the name in French and in Spanish.
+	r.host(Command{Op: "queue.next"})
+	found := false
+	for _, row := range r.s.Activity(q).CSV() {
+		if row[3] == "Bruno" {
+			scEqual(t, "csv", []string{row[8], row[len(CSVHeader)+2], row[len(CSVHeader)+5]}, []string{"Mayors", "Maires", "Alcaldes"})
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no CSV row for Bruno's turn")
+	}
+
+	// A snapshot and the log, each through JSON, read back the translations.
+	raw, err := json.Marshal(r.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap State
+	if err := json.Unmarshal(raw, &snap); err != nil {
+		t.Fatal(err)
+	}
+	snap.Restore()
+	again := &State{}
+	for _, e := range r.events {
+		raw, _ := json.Marshal(e)
+		var back Event
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		again.Apply(back)
+	}
+	for name, s := range map[string]*State{"snapshot": &snap, "log": again} {
+		scEqual(t, name+" es phone", scDecode(t, s.Activity(q).ViewIn(Attendee, "es")), scDecode(t, r.s.Activity(q).ViewIn(Attendee, "es")))
+		scEqual(t, name+" fr console", scDecode(t, s.Activity(q).ViewIn(Facilitator, "fr")), scDecode(t, r.s.Activity(q).ViewIn(Facilitator, "fr")))
+	}
+}
+
+// TestQueueOwnListTranslatedRefused: a name lacking the default language,
+// in a language the session lacks, or shared by two constituencies in any
+// language is refused, and nothing is created.
+func TestQueueOwnListTranslatedRefused(t *testing.T) {
+	t.Parallel()
+	r := trilingual(t)
+	for _, list := range []string{
+		`[{"fr": "Maires"}]`,
+		`[{"en": "Mayors", "de": "Bürgermeister"}]`,
+		`[{"en": "Mayors", "fr": "Maires"}, "maires"]`,
+		`[{"en": "Mayors", "fr": ""}]`,
+	} {
+		spec := scSpec(t, `{"kind": "queue", "title": "Floor", "constituencies": `+list+`}`)
+		r.refused(Host, Command{Op: "activity.create", Spec: &spec}, CodeBadRequest)
+	}
+}

@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -102,10 +103,34 @@ func (a *Activity) Deadline() (time.Time, bool) {
 // Language is an entry's, once entries carry one.
 type CSVRow struct {
 	Item, Count, Status, Voters, Name, Constituency, Created, Started, Ended, Seconds, Language string
+	// ItemTexts is the item per language when the facilitator gave it so
+	// (an option, a statement), for the columns of the session's other
+	// languages; nil for what attendees wrote, which has one language.
+	ItemTexts Text
 }
 
-// CSVHeader names the columns of the CSV export.
+// CSVHeader names the columns of the CSV export of a session in at most
+// one language. CSVHeaderFor adds the others'.
 var CSVHeader = []string{"activity", "kind", "title", "item", "count", "status", "voters", "name", "constituency", "created_at", "started_at", "ended_at", "seconds", "language"}
+
+// CSVHeaderFor is the CSV header of a session in langs: for each language
+// after the default, the title, item and constituency in it, so that a
+// spreadsheet in French reads the options a French phone saw.
+func CSVHeaderFor(langs []string) []string {
+	h := slices.Clone(CSVHeader)
+	for _, l := range extraLangs(langs) {
+		h = append(h, "title_"+l, "item_"+l, "constituency_"+l)
+	}
+	return h
+}
+
+// extraLangs are the session's languages after its default.
+func extraLangs(langs []string) []string {
+	if len(langs) < 2 {
+		return nil
+	}
+	return langs[1:]
+}
 
 // Cells are the row's columns after the activity's own.
 func (r CSVRow) Cells() []string {

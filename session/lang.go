@@ -168,6 +168,14 @@ func (s *State) defaultLang() string {
 	return s.Languages[0]
 }
 
+// langs are the session's languages, none for a test's own activity.
+func (s *State) langs() []string {
+	if s == nil {
+		return nil
+	}
+	return s.Languages
+}
+
 // text is t as a connection in lang reads it.
 func (a *Activity) text(t Text, lang string) string {
 	return t.In(lang, a.s.defaultLang())

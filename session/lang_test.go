@@ -65,10 +65,16 @@ func TestPollInThreeLanguages(t *testing.T) {
 			t.Errorf("%s in fr: %v", role, v)
 		}
 	}
-	// The CSV reads the default language.
-	if rows := r.s.Activity(r.act).CSV(); rows[0][2] != "Which first?" || rows[0][3] != "Housing" || rows[0][4] != "3" {
+	// The CSV reads the default language, and each other language in
+	// columns of its own, empty where a text was not given in it.
+	scEqual(t, "csv header", CSVHeaderFor(r.s.Languages)[len(CSVHeader):],
+		[]string{"title_fr", "item_fr", "constituency_fr", "title_es", "item_es", "constituency_es"})
+	rows := r.s.Activity(r.act).CSV()
+	if rows[0][2] != "Which first?" || rows[0][3] != "Housing" || rows[0][4] != "3" {
 		t.Errorf("csv: %q", rows)
 	}
+	scEqual(t, "csv row 1, other languages", rows[0][len(CSVHeader):], []string{"Quoi d'abord ?", "Logement", "", "¿Qué primero?", "Vivienda", ""})
+	scEqual(t, "csv row 2, other languages", rows[1][len(CSVHeader):], []string{"Quoi d'abord ?", "Transports", "", "¿Qué primero?", "", ""})
 	// A language added mid-session reads the default until filled in.
 	r.host(Command{Op: OpUpdate, Languages: []string{"en", "fr", "es", "de"}})
 	if v := scDecode(t, r.s.Activity(r.act).ViewIn(Attendee, "de")); v["title"] != "Which first?" {

@@ -152,12 +152,12 @@ func (p *Poll) CSV(a *Activity) []CSVRow {
 	rows := make([]CSVRow, len(p.Options))
 	voters := strconv.Itoa(len(p.Votes))
 	for i, o := range p.Options {
-		rows[i] = CSVRow{Item: a.text(o, ""), Count: strconv.Itoa(p.Counts[i]), Status: a.State, Voters: voters}
+		rows[i] = CSVRow{Item: a.text(o, ""), ItemTexts: o, Count: strconv.Itoa(p.Counts[i]), Status: a.State, Voters: voters}
 	}
 	for _, sg := range segmentsOf(a, forExport, p.Votes, p.segmentCounts(a, "")).Segments {
 		c := sg.Counts.(pollCounts)
-		for _, o := range c.Options {
-			rows = append(rows, CSVRow{Item: o.Label, Count: strconv.Itoa(*o.Votes), Status: a.State,
+		for i, o := range c.Options {
+			rows = append(rows, CSVRow{Item: o.Label, ItemTexts: p.Options[i], Count: strconv.Itoa(*o.Votes), Status: a.State,
 				Voters: strconv.Itoa(c.Voters), Constituency: segmentName(sg.Constituency)})
 		}
 	}

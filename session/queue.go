@@ -12,9 +12,15 @@ import (
 // floor is given is computed from the raised hands, the policy and the
 // record, so that every replica agrees on it.
 type Queue struct {
-	SpeakingSeconds int      `json:"speakingSeconds"`
-	Constituencies  []string `json:"constituencies"`
-	Policy          string   `json:"policy"`
+	SpeakingSeconds int `json:"speakingSeconds"`
+	// Constituencies are the queue's own list's identities: each one's
+	// name in the session's default language when the list was given.
+	Constituencies []string `json:"constituencies"`
+	// ConstituencyTexts are their names per language, when the queue's
+	// own list was given so (nil for plain names, and for the session's
+	// list, which the session translates).
+	ConstituencyTexts []Text `json:"constituencyTexts,omitempty"`
+	Policy            string `json:"policy"`
 	// OrderApproval holds points of order raised from phones where the
 	// policy puts them until queue.approve sends them to the front: a
 	// room where any phone could jump the queue needs it.
@@ -29,7 +35,8 @@ type Queue struct {
 	byParticipant map[string]*Hand  // waiting hands by participant (none for hands added by hand)
 	spoke         map[string]bool   // speakers (speakerKey) with a finished turn
 	lastTurn      map[string]int    // folded constituency → 1 + index of its latest speech
-	consKey       map[string]string // folded configured constituency → its spelling
+	consKey       map[string]string // folded name in any language → its identity
+	consText      map[string]Text   // identity → its names per language (the queue's own list's)
 	order         []*Hand           // Waiting in floor order
 	stats         []StatView
 }
@@ -158,21 +165,44 @@ func newQueue(spec *ActivitySpec) (*Queue, *Error) {
 	if !validPolicy(q.Policy) {
 		return nil, errorf(CodeBadRequest, "policy must be fifo, alternate or firsttime.")
 	}
-	if len(spec.Constituencies) > queueMaxConstituency {
+	names, err := spec.TextList("constituencies", spec.Constituencies)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) > queueMaxConstituency {
 		return nil, errorf(CodeBadRequest, "A queue has at most "+strconv.Itoa(queueMaxConstituency)+" constituencies.")
 	}
+	def := first(spec.langs)
 	seen := map[string]bool{}
-	for _, c := range spec.Constituencies {
-		name, err := cleanText(c, queueMaxText, false)
+	translated := false
+	texts := make([]Text, 0, len(names))
+	for _, n := range names {
+		t, err := spec.cleanText(n, queueMaxText, false)
 		if err != nil {
-			return nil, errorf(CodeBadRequest, "Constituency \""+c+"\": "+err.Message)
+			return nil, errorf(CodeBadRequest, "Constituency \""+n.In("", def)+"\": "+err.Message)
 		}
-		k := foldKey(name)
-		if seen[k] {
-			return nil, errorf(CodeBadRequest, "Constituency \""+name+"\" is listed twice.")
+		// As for the session's list: the identity is the default
+		// language's name, so a translated one must have it.
+		if t.Translated() && def != "" {
+			if _, ok := t[def]; !ok {
+				return nil, errorf(CodeBadRequest, "Constituency \""+t.In("", def)+"\" has no name in "+def+", the session's default language.")
+			}
 		}
-		seen[k] = true
-		q.Constituencies = append(q.Constituencies, name)
+		// No two constituencies share a name in any language, or a
+		// French phone's choice would name two of them.
+		for _, name := range t {
+			k := foldKey(name)
+			if seen[k] {
+				return nil, errorf(CodeBadRequest, "Constituency \""+name+"\" is listed twice.")
+			}
+			seen[k] = true
+		}
+		translated = translated || t.Translated()
+		texts = append(texts, t)
+		q.Constituencies = append(q.Constituencies, t.In("", def))
+	}
+	if translated {
+		q.ConstituencyTexts = texts
 	}
 	q.restore()
 	return q, nil
@@ -198,8 +228,15 @@ func (q *Queue) restore() {
 		q.Constituencies = []string{}
 	}
 	q.consKey = make(map[string]string, len(q.Constituencies))
-	for _, c := range q.Constituencies {
+	q.consText = make(map[string]Text, len(q.ConstituencyTexts))
+	for i, c := range q.Constituencies {
 		q.consKey[foldKey(c)] = c
+		if i < len(q.ConstituencyTexts) {
+			q.consText[c] = q.ConstituencyTexts[i]
+			for _, name := range q.ConstituencyTexts[i] {
+				q.consKey[foldKey(name)] = c
+			}
+		}
 	}
 	q.byHand = make(map[string]*Hand, len(q.Waiting))
 	q.byParticipant = make(map[string]*Hand, len(q.Waiting))
@@ -1016,16 +1053,20 @@ type SpeechView struct {
 
 type queueView struct {
 	baseView
-	SpeakingSeconds int           `json:"speakingSeconds"`
-	Policy          string        `json:"policy"`
-	OrderApproval   bool          `json:"orderApproval"`
-	Constituencies  []string      `json:"constituencies"`
-	Speaking        *SpeakingView `json:"speaking"`
-	Waiting         []HandView    `json:"waiting"`
-	WaitingCount    int           `json:"waitingCount"`
-	Spoken          int           `json:"spoken"`
-	Stats           []StatView    `json:"stats,omitzero"`
-	LastSpeaker     *string       `json:"lastSpeaker"`
+	SpeakingSeconds int      `json:"speakingSeconds"`
+	Policy          string   `json:"policy"`
+	OrderApproval   bool     `json:"orderApproval"`
+	Constituencies  []string `json:"constituencies"`
+	// ConstituencyNames, for facilitators, displays and the export, are
+	// the queue's own list's names per language (null for a plain one),
+	// when any was given so.
+	ConstituencyNames []map[string]string `json:"constituencyNames,omitempty"`
+	Speaking          *SpeakingView       `json:"speaking"`
+	Waiting           []HandView          `json:"waiting"`
+	WaitingCount      int                 `json:"waitingCount"`
+	Spoken            int                 `json:"spoken"`
+	Stats             []StatView          `json:"stats,omitzero"`
+	LastSpeaker       *string             `json:"lastSpeaker"`
 }
 
 type queueExport struct {
@@ -1065,19 +1106,30 @@ func (q *Queue) view(a *Activity, role Role, lang string) queueView {
 		last := q.Speeches[n-1].Hand
 		v.LastSpeaker = &last
 	}
+	if role != Attendee && len(q.ConstituencyTexts) > 0 {
+		v.ConstituencyNames = make([]map[string]string, len(q.Constituencies))
+		for i, c := range q.Constituencies {
+			v.ConstituencyNames[i] = q.consText[c].Map()
+		}
+	}
 	q.translate(a, &v, lang)
 	return v
 }
 
-// translate names the view's constituencies in lang, when the session's
-// list gives them per language (the export, in no language, keeps the
-// identities).
+// translate names the view's constituencies in lang, when the queue's own
+// list or the session's gives them per language (the export, in no
+// language, keeps the identities).
 func (q *Queue) translate(a *Activity, v *queueView, lang string) {
 	s := a.s
-	if s == nil || lang == "" || len(s.ConstituencyTexts) == 0 {
+	if lang == "" || (len(q.ConstituencyTexts) == 0 && (s == nil || len(s.ConstituencyTexts) == 0)) {
 		return
 	}
-	in := func(c string) string { return s.ConstituencyIn(c, lang) }
+	in := func(c string) string {
+		if t := q.consText[c]; t != nil {
+			return t.In(lang, s.defaultLang())
+		}
+		return s.ConstituencyIn(c, lang)
+	}
 	cons := make([]string, len(v.Constituencies))
 	for i, c := range v.Constituencies {
 		cons[i] = in(c)
@@ -1112,6 +1164,9 @@ func (q *Queue) responses() int {
 
 // View implements Body.
 func (q *Queue) View(a *Activity, role Role, lang string) any { return q.view(a, role, lang) }
+
+// constituencyText implements ownConstituencies.
+func (q *Queue) constituencyText(id string) Text { return q.consText[id] }
 
 // Export implements Body: the view with every finished turn.
 func (q *Queue) Export(a *Activity) any { return q.export(a) }

@@ -564,10 +564,10 @@ func (q *Quiz) CSV(a *Activity) []CSVRow {
 		return "incorrect"
 	}
 	for i, o := range q.Options {
-		rows = append(rows, CSVRow{Item: a.text(o, ""), Count: strconv.Itoa(q.Counts[i]), Status: verdict(i), Voters: voters})
+		rows = append(rows, CSVRow{Item: a.text(o, ""), ItemTexts: o, Count: strconv.Itoa(q.Counts[i]), Status: verdict(i), Voters: voters})
 	}
 	for _, an := range x.Answers {
-		rows = append(rows, CSVRow{Item: a.text(q.Options[an.Choice], ""), Count: strconv.Itoa(an.Points), Status: "answer " + verdict(an.Choice),
+		rows = append(rows, CSVRow{Item: a.text(q.Options[an.Choice], ""), ItemTexts: q.Options[an.Choice], Count: strconv.Itoa(an.Points), Status: "answer " + verdict(an.Choice),
 			Name: an.Name, Constituency: an.Constituency, Created: an.At,
 			Seconds: strconv.FormatFloat(an.Seconds, 'f', -1, 64)})
 	}

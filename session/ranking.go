@@ -220,13 +220,13 @@ func (rk *Ranking) CSV(a *Activity) []CSVRow {
 	voters := strconv.Itoa(len(rk.Orders))
 	var rows []CSVRow
 	for _, o := range rk.order() {
-		rows = append(rows, CSVRow{Item: a.text(rk.Options[o], ""), Count: strconv.Itoa(rk.Scores[o]),
+		rows = append(rows, CSVRow{Item: a.text(rk.Options[o], ""), ItemTexts: rk.Options[o], Count: strconv.Itoa(rk.Scores[o]),
 			Status: "firsts " + strconv.Itoa(rk.Firsts[o]), Voters: voters})
 	}
 	for _, sg := range segmentsOf(a, forExport, rk.Orders, rk.segmentCounts(a, "")).Segments {
 		c := sg.Counts.(rankingCounts)
 		for _, o := range c.Order {
-			rows = append(rows, CSVRow{Item: c.Options[o].Label, Count: strconv.Itoa(*c.Options[o].Score),
+			rows = append(rows, CSVRow{Item: c.Options[o].Label, ItemTexts: rk.Options[o], Count: strconv.Itoa(*c.Options[o].Score),
 				Status: "firsts " + strconv.Itoa(*c.Options[o].Firsts), Voters: strconv.Itoa(sg.Responses), Constituency: segmentName(sg.Constituency)})
 		}
 	}
@@ -234,7 +234,7 @@ func (rk *Ranking) CSV(a *Activity) []CSVRow {
 	// the place (1 first), the participant named as in the JSON export.
 	for _, p := range slices.Sorted(maps.Keys(rk.Orders)) {
 		for place, o := range rk.Orders[p] {
-			rows = append(rows, CSVRow{Item: a.text(rk.Options[o], ""), Count: strconv.Itoa(place + 1), Status: "answer place",
+			rows = append(rows, CSVRow{Item: a.text(rk.Options[o], ""), ItemTexts: rk.Options[o], Count: strconv.Itoa(place + 1), Status: "answer place",
 				Name: p, Constituency: a.constituencyOf(p)})
 		}
 	}

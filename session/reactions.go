@@ -249,7 +249,9 @@ func (s *State) ReactionCSV() [][]string {
 				continue
 			}
 			r := CSVRow{Item: Emojis[i], Count: strconv.FormatInt(n, 10), Created: m.Minute.UTC().Format(time.RFC3339)}
-			rows = append(rows, append([]string{"", "reactions", ""}, r.Cells()...))
+			row := append([]string{"", "reactions", ""}, r.Cells()...)
+			// The other languages' columns, empty: an emoji is every language's.
+			rows = append(rows, append(row, make([]string, 3*len(extraLangs(s.Languages)))...))
 		}
 	}
 	return rows

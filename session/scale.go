@@ -297,13 +297,13 @@ func (sc *Scale) CSV(a *Activity) []CSVRow {
 	voters := strconv.Itoa(len(sc.Ratings))
 	for s, st := range sc.Statements {
 		for p, n := range sc.Counts[s] {
-			rows = append(rows, CSVRow{Item: a.text(st, ""), Count: strconv.Itoa(n), Status: "rated " + strconv.Itoa(sc.Min+p), Voters: voters})
+			rows = append(rows, CSVRow{Item: a.text(st, ""), ItemTexts: st, Count: strconv.Itoa(n), Status: "rated " + strconv.Itoa(sc.Min+p), Voters: voters})
 		}
 	}
 	for _, sg := range segmentsOf(a, forExport, sc.Ratings, sc.segmentCounts(a, "")).Segments {
-		for _, st := range sg.Counts.(scaleCounts).Statements {
+		for s, st := range sg.Counts.(scaleCounts).Statements {
 			for p, n := range st.Counts {
-				rows = append(rows, CSVRow{Item: st.Label, Count: strconv.Itoa(n), Status: "rated " + strconv.Itoa(sc.Min+p),
+				rows = append(rows, CSVRow{Item: st.Label, ItemTexts: sc.Statements[s], Count: strconv.Itoa(n), Status: "rated " + strconv.Itoa(sc.Min+p),
 					Voters: strconv.Itoa(sg.Responses), Constituency: segmentName(sg.Constituency)})
 			}
 		}
@@ -315,7 +315,7 @@ func (sc *Scale) CSV(a *Activity) []CSVRow {
 			if r == nil {
 				continue
 			}
-			rows = append(rows, CSVRow{Item: a.text(sc.Statements[s], ""), Count: strconv.Itoa(*r), Status: "answer",
+			rows = append(rows, CSVRow{Item: a.text(sc.Statements[s], ""), ItemTexts: sc.Statements[s], Count: strconv.Itoa(*r), Status: "answer",
 				Name: p, Constituency: a.constituencyOf(p)})
 		}
 	}

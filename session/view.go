@@ -126,11 +126,17 @@ func (a *Activity) Export() any { return a.Body.Export(a) }
 func (a *Activity) You(participant string) map[string]any { return a.Body.You(a, participant) }
 
 // CSV is the activity's rows of the CSV export, each with the activity's
-// id, kind and title first.
+// id, kind and title first, and the columns CSVHeaderFor adds for the
+// session's other languages last (empty where a text was not given in one).
 func (a *Activity) CSV() [][]string {
 	var rows [][]string
+	extra := extraLangs(a.s.langs())
 	for _, r := range a.Body.CSV(a) {
-		rows = append(rows, append([]string{a.ID, a.Kind, a.Title}, r.Cells()...))
+		row := append([]string{a.ID, a.Kind, a.Title}, r.Cells()...)
+		for _, l := range extra {
+			row = append(row, a.Titles[l], r.ItemTexts[l], a.constituencyText(r.Constituency)[l])
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }

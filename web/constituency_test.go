@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"net/http"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -182,5 +183,80 @@ func TestCSVSaysEachEntrysLanguageAndConstituency(t *testing.T) {
 	item, cons, lang := slices.Index(head, "item"), slices.Index(head, "constituency"), slices.Index(head, "language")
 	if len(rows) != 2 || rows[1][item] != "Où sont les données ?" || rows[1][cons] != "Civil society" || rows[1][lang] != "fr" {
 		t.Fatalf("rows %v", rows)
+	}
+}
+
+// TestCSVInEveryLanguage: the CSV of a session in English and French has
+// each row's title, item and constituency in French in columns of its own,
+// from a poll and a queue whose own list is named per language.
+func TestCSVInEveryLanguage(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	st, out, _ := s.post(t, "/api/sessions", map[string]any{"title": "Cities", "languages": []string{"en", "fr"}})
+	if st != http.StatusCreated {
+		t.Fatalf("create: %d %v", st, out)
+	}
+	sess := created{out["id"].(string), out["code"].(string), out["facilitatorKey"].(string), out["displayKey"].(string)}
+	host := s.connect(t, sess.FacilitatorKey)
+	ack := host.cmd("activity.create", map[string]any{"activity": map[string]any{"kind": "poll",
+		"title":   map[string]string{"en": "First?", "fr": "D'abord ?"},
+		"options": []any{map[string]string{"en": "Housing", "fr": "Logement"}, "Transport"}}})
+	poll, _ := ack["activity"].(string)
+	ack = host.cmd("activity.create", map[string]any{"activity": map[string]any{"kind": "queue", "title": "Floor",
+		"constituencies": []any{map[string]string{"en": "Mayors", "fr": "Maires"}, "Youth"}}})
+	queue, _ := ack["activity"].(string)
+	if poll == "" || queue == "" {
+		t.Fatalf("create: %v", ack)
+	}
+	st, out, _ = s.post(t, "/api/join", map[string]string{"code": sess.Code})
+	if st != http.StatusOK {
+		t.Fatalf("join: %d %v", st, out)
+	}
+	phone := s.dial(t, nil)
+	phone.sendRaw(map[string]any{"type": "hello", "token": out["token"], "since": 0, "lang": "fr"})
+	phone.waitFor("welcome", func(m map[string]any) bool { return m["type"] == "welcome" })
+	run := func(a string) {
+		host.cmd("activity.present", map[string]any{"activity": a})
+		host.cmd("activity.open", map[string]any{"activity": a})
+	}
+	run(poll)
+	if a := phone.cmd("vote", map[string]any{"activity": poll, "choices": []int{0}}); a["type"] != "ack" {
+		t.Fatalf("vote: %v", a)
+	}
+	run(queue)
+	// The French phone names its constituency as it reads it.
+	if a := phone.cmd("hand.raise", map[string]any{"activity": queue, "name": "Zoé", "constituency": "Maires"}); a["type"] != "ack" {
+		t.Fatalf("raise: %v", a)
+	}
+
+	st, body := s.get(t, "/api/sessions/"+sess.ID+"/export?format=csv", sess.FacilitatorKey)
+	if st != http.StatusOK {
+		t.Fatalf("csv: %d", st)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := rows[0]
+	col := func(name string) int {
+		i := slices.Index(head, name)
+		if i < 0 {
+			t.Fatalf("no column %q in %v", name, head)
+		}
+		return i
+	}
+	item, cons := col("item"), col("constituency")
+	titleFr, itemFr, consFr := col("title_fr"), col("item_fr"), col("constituency_fr")
+	got := map[string][]string{}
+	for _, r := range rows[1:] {
+		got[r[item]] = []string{r[titleFr], r[itemFr], r[cons], r[consFr]}
+	}
+	want := map[string][]string{
+		"Housing":   {"D'abord ?", "Logement", "", ""},
+		"Transport": {"D'abord ?", "", "", ""},
+		"Zoé":       {"", "", "Mayors", "Maires"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows by item %v, want %v", got, want)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/townhall/townhall/hub"
-	"github.com/townhall/townhall/session"
 )
 
 // writeCSV writes one row per poll option, word, Q&A entry and speaker, as
@@ -18,7 +17,7 @@ func writeCSV(w io.Writer, x hub.Export) error {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	cw.Write(session.CSVHeader)
+	cw.Write(x.CSVHeader)
 	for _, row := range x.CSV {
 		cw.Write(safe(row))
 	}

@@ -27,7 +27,7 @@ func csvOf(t *testing.T, cmds []struct {
 			t.Fatalf("command %d (%s): %v", i, c.cmd.Op, out.Result.Err)
 		}
 	}
-	var x hub.Export
+	x := hub.Export{CSVHeader: session.CSVHeaderFor(s.Languages)}
 	for _, a := range s.Activities {
 		x.CSV = append(x.CSV, a.CSV()...)
 	}

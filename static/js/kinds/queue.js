@@ -221,6 +221,9 @@ export const host = {
       el("option", { value: "alternate", i18n: "policy.alternate" }),
       el("option", { value: "firsttime", i18n: "policy.firsttime" }));
     const approval = el("input", { id: "queue-order-approval", type: "checkbox" });
+    // A draft's own list as its view named it, and each one's names per
+    // language: a line left as it was keeps its translations when saved.
+    let filled = { shown: [], names: [] };
     return {
       fields: [
         el("p", { class: "form-row" }, el("label", { for: "queue-seconds", i18n: "queue.speakingSeconds" }), seconds),
@@ -231,12 +234,15 @@ export const host = {
       reset() {
         constituencies.value = "";
         approval.checked = false;
+        filled = { shown: [], names: [] };
       },
       // fill loads a draft's view into the form, for the console's Edit.
       fill(a) {
         seconds.value = String(a.speakingSeconds || 180);
         constituencies.value = (a.constituencies || []).join("\n");
         policy.value = a.policy || "fifo";
+        approval.checked = !!a.orderApproval;
+        filled = { shown: a.constituencies || [], names: a.constituencyNames || [] };
       },
       spec(title) {
         const n = parseInt(seconds.value, 10);
@@ -247,7 +253,8 @@ export const host = {
           constituencies: constituencies.value
             .split(/\n/)
             .map((s) => s.trim())
-            .filter((s, i, all) => s && all.indexOf(s) === i),
+            .filter((s, i, all) => s && all.indexOf(s) === i)
+            .map((s) => filled.names[filled.shown.indexOf(s)] || s),
           policy: policy.value,
           orderApproval: approval.checked,
         };
