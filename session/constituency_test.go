@@ -184,15 +184,8 @@ func TestSegmentsAndQueuesInLanguages(t *testing.T) {
 	r.host(Command{Op: "activity.open"})
 	r.by(r.names[0], Command{Op: "hand.raise", Name: "Zoé", Constituency: "Société civile"})
 	r.host(Command{Op: "queue.add", Name: "Luis", Constituency: "gobiernos locales"})
-	wait := func(lang string) []string {
-		var out []string
-		for _, h := range scDecode(t, r.s.Activity(q).ViewIn(Facilitator, lang))["waiting"].([]any) {
-			out = append(out, h.(map[string]any)["constituency"].(string))
-		}
-		return out
-	}
-	scEqual(t, "en queue", wait("en"), []string{"Civil society", "Local governments"})
-	scEqual(t, "fr queue", wait("fr"), []string{"Société civile", "Collectivités locales"})
+	scEqual(t, "en queue", r.waitingGroups(q, Facilitator, "en"), []string{"Civil society", "Local governments"})
+	scEqual(t, "fr queue", r.waitingGroups(q, Facilitator, "fr"), []string{"Société civile", "Collectivités locales"})
 	scEqual(t, "fr queue list", scDecode(t, r.s.Activity(q).ViewIn(Attendee, "fr"))["constituencies"], any([]any{"Collectivités locales", "Société civile", "UN agencies"}))
 	r.refused(r.names[1], Command{Op: "hand.raise", Name: "Ben", Constituency: "Sociedad civil"}, CodeBadRequest)
 	r.host(Command{Op: "queue.next"})
@@ -258,30 +251,13 @@ func TestConstituencyNamesReadBack(t *testing.T) {
 	scEqual(t, "old snapshot view", old.ViewIn(Attendee, "fr").Constituencies, []string{"North", "South"})
 
 	r := scCons(t)
-	raw, err := json.Marshal(r.s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap State
-	if err := json.Unmarshal(raw, &snap); err != nil {
-		t.Fatal(err)
-	}
-	snap.Restore()
+	snap, _ := r.snapshot()
 	scEqual(t, "snapshot view", snap.ViewIn(Facilitator, "fr"), r.s.ViewIn(Facilitator, "fr"))
 	if got, _ := snap.JoinConstituency("gobiernos locales"); got != "Local governments" {
 		t.Fatalf("snapshot join %q", got)
 	}
 	// The whole log folds again to the same state.
-	again := &State{}
-	for _, e := range r.events {
-		raw, _ := json.Marshal(e)
-		var back Event
-		if err := json.Unmarshal(raw, &back); err != nil {
-			t.Fatal(err)
-		}
-		again.Apply(back)
-	}
-	scEqual(t, "folded again", again.ViewIn(Display, "es"), r.s.ViewIn(Display, "es"))
+	scEqual(t, "folded again", r.replayed().ViewIn(Display, "es"), r.s.ViewIn(Display, "es"))
 }
 
 // TestPlanKeepsConstituencyNames: a plan carries the names per language,
@@ -315,16 +291,8 @@ func TestQueueOwnListInAnotherLanguage(t *testing.T) {
 	r.host(Command{Op: "activity.open"})
 	r.by("Ana", Command{Op: "hand.raise", Name: "Ana", Constituency: "civil society"})
 	r.host(Command{Op: "queue.add", Name: "Luis", Constituency: "Gobiernos locales"})
-	var stored []string
-	for _, h := range r.s.Activity(q).Body.(*Queue).Waiting {
-		stored = append(stored, h.Constituency)
-	}
-	scEqual(t, "stored", stored, []string{"Société civile", "Collectivités locales"})
-	var es []string
-	for _, h := range scDecode(t, r.s.Activity(q).ViewIn(Facilitator, "es"))["waiting"].([]any) {
-		es = append(es, h.(map[string]any)["constituency"].(string))
-	}
-	scEqual(t, "es", es, []string{"Civil society", "Gobiernos locales"})
+	scEqual(t, "stored", r.storedGroups(q), []string{"Société civile", "Collectivités locales"})
+	scEqual(t, "es", r.waitingGroups(q, Facilitator, "es"), []string{"Civil society", "Gobiernos locales"})
 	// A constituency of the session's the queue does not list.
 	r.refused("Ben", Command{Op: "hand.raise", Name: "Ben", Constituency: "un agencies"}, CodeBadRequest)
 }
@@ -359,16 +327,8 @@ func TestQueueOwnListTranslated(t *testing.T) {
 
 	r.by("Bruno", Command{Op: "hand.raise", Name: "Bruno", Constituency: "Maires"})
 	r.host(Command{Op: "queue.add", Name: "Luis", Constituency: "universités"})
-	var stored []string
-	for _, h := range r.s.Activity(q).Body.(*Queue).Waiting {
-		stored = append(stored, h.Constituency)
-	}
-	scEqual(t, "stored", stored, []string{"Mayors", "Academia"})
-	var fr []string
-	for _, h := range scDecode(t, r.s.Activity(q).ViewIn(Facilitator, "fr"))["waiting"].([]any) {
-		fr = append(fr, h.(map[string]any)["constituency"].(string))
-	}
-	scEqual(t, "fr console", fr, []string{"Maires", "Universités"})
+	scEqual(t, "stored", r.storedGroups(q), []string{"Mayors", "Academia"})
+	scEqual(t, "fr console", r.waitingGroups(q, Facilitator, "fr"), []string{"Maires", "Universités"})
 	r.refused("Carmen", Command{Op: "hand.raise", Name: "Carmen", Constituency: "Bürgermeister"}, CodeBadRequest)
 
 	// The CSV: the identity, then the name in French and in Spanish.
@@ -385,25 +345,8 @@ func TestQueueOwnListTranslated(t *testing.T) {
 	}
 
 	// A snapshot and the log, each through JSON, read back the translations.
-	raw, err := json.Marshal(r.s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap State
-	if err := json.Unmarshal(raw, &snap); err != nil {
-		t.Fatal(err)
-	}
-	snap.Restore()
-	again := &State{}
-	for _, e := range r.events {
-		raw, _ := json.Marshal(e)
-		var back Event
-		if err := json.Unmarshal(raw, &back); err != nil {
-			t.Fatal(err)
-		}
-		again.Apply(back)
-	}
-	for name, s := range map[string]*State{"snapshot": &snap, "log": again} {
+	snap, _ := r.snapshot()
+	for name, s := range map[string]*State{"snapshot": snap, "log": r.replayed()} {
 		scEqual(t, name+" es phone", scDecode(t, s.Activity(q).ViewIn(Attendee, "es")), scDecode(t, r.s.Activity(q).ViewIn(Attendee, "es")))
 		scEqual(t, name+" fr console", scDecode(t, s.Activity(q).ViewIn(Facilitator, "fr")), scDecode(t, r.s.Activity(q).ViewIn(Facilitator, "fr")))
 	}
@@ -424,4 +367,22 @@ func TestQueueOwnListTranslatedRefused(t *testing.T) {
 		spec := scSpec(t, `{"kind": "queue", "title": "Floor", "constituencies": `+list+`}`)
 		r.refused(Host, Command{Op: "activity.create", Spec: &spec}, CodeBadRequest)
 	}
+}
+
+// storedGroups are the constituencies the queue stored for its waiting hands.
+func (r *scScript) storedGroups(queue string) []string {
+	var out []string
+	for _, h := range r.s.Activity(queue).Body.(*Queue).Waiting {
+		out = append(out, h.Constituency)
+	}
+	return out
+}
+
+// waitingGroups are the waiting hands' constituencies as role reads them in lang.
+func (r *scScript) waitingGroups(queue string, role Role, lang string) []string {
+	var out []string
+	for _, h := range scDecode(r.t, r.s.Activity(queue).ViewIn(role, lang))["waiting"].([]any) {
+		out = append(out, h.(map[string]any)["constituency"].(string))
+	}
+	return out
 }

@@ -50,16 +50,8 @@ func TestSnapshotKeepsEveryKind(t *testing.T) {
 	r.host(Command{Op: "activity.open"})
 	r.by("Bo", Command{Op: "hand.raise", Kind: "speak", Name: "Bo"})
 
-	raw, err := json.Marshal(r.s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back State
-	if err := json.Unmarshal(raw, &back); err != nil {
-		t.Fatal(err)
-	}
-	back.Restore()
-	again, _ := json.Marshal(&back)
+	back, raw := r.snapshot()
+	again, _ := json.Marshal(back)
 	if string(again) != string(raw) {
 		t.Fatalf("snapshot changed on a round trip:\n%s\n%s", raw, again)
 	}

@@ -332,20 +332,8 @@ func TestQuizEndsWithTheSessionAndReplays(t *testing.T) {
 	scEqual(t, "but told their own", r.you("Ana"), `{"choice":1,"correct":true,"name":"Ana","points":975,"rank":1,"total":975}`)
 	scEqual(t, "the display's board", r.view(Display)["leaderboard"], any([]any{map[string]any{"rank": float64(1), "name": "Ana", "points": float64(975)}}))
 
-	raw, err := json.Marshal(r.s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back State
-	if err := json.Unmarshal(raw, &back); err != nil {
-		t.Fatal(err)
-	}
-	back.Restore()
-	replayed := &State{}
-	for _, e := range r.events {
-		replayed.Apply(e)
-	}
-	for name, s := range map[string]*State{"snapshot": &back, "replay": replayed} {
+	back, raw := r.snapshot()
+	for name, s := range map[string]*State{"snapshot": back, "replay": r.replayed()} {
 		again, _ := json.Marshal(s)
 		if string(again) != string(raw) {
 			t.Fatalf("%s differs:\n%s\n%s", name, raw, again)

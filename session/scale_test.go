@@ -303,16 +303,8 @@ func TestScaleAndRankingSnapshots(t *testing.T) {
 	r.host(Command{Op: "activity.open"})
 	r.by("Ben", ranked(t, "2, 0"))
 
-	raw, err := json.Marshal(r.s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back State
-	if err := json.Unmarshal(raw, &back); err != nil {
-		t.Fatal(err)
-	}
-	back.Restore()
-	if again, _ := json.Marshal(&back); string(again) != string(raw) {
+	back, raw := r.snapshot()
+	if again, _ := json.Marshal(back); string(again) != string(raw) {
 		t.Fatalf("a round trip changed the snapshot:\n%s\n%s", raw, again)
 	}
 	for _, id := range []string{scale, empty, ranking} {

@@ -731,3 +731,38 @@ func TestMixedSessionViews(t *testing.T) {
 	scEqual(t, "Ben's own", r.you("Ben"),
 		`{"entries":[{"id":"q32","text":"When?","votes":0,"status":"pending","pinned":false,"createdAt":"2025-06-02T14:00:04Z"}],"upvoted":["q33"]}`)
 }
+
+// snapshot is the state written as JSON and read back, as a restart reads
+// a snapshot; raw is what was written.
+func (r *scScript) snapshot() (back *State, raw []byte) {
+	r.t.Helper()
+	raw, err := json.Marshal(r.s)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	back = &State{}
+	if err := json.Unmarshal(raw, back); err != nil {
+		r.t.Fatal(err)
+	}
+	back.Restore()
+	return back, raw
+}
+
+// replayed is the log folded again from the start, each event through
+// JSON as a store hands it back.
+func (r *scScript) replayed() *State {
+	r.t.Helper()
+	again := &State{}
+	for _, e := range r.events {
+		raw, err := json.Marshal(e)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		var back Event
+		if err := json.Unmarshal(raw, &back); err != nil {
+			r.t.Fatal(err)
+		}
+		again.Apply(back)
+	}
+	return again
+}

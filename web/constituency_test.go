@@ -85,25 +85,11 @@ func TestCSVStartsWithABOMAndSaysConstituencies(t *testing.T) {
 			t.Fatalf("vote: %v", a)
 		}
 	}
-	st, body := s.get(t, "/api/sessions/"+sess.ID+"/export?format=csv", sess.FacilitatorKey)
-	if st != http.StatusOK {
-		t.Fatalf("csv: %d %s", st, body)
-	}
+	body, rows, col := s.csvExport(t, sess)
 	if !bytes.HasPrefix(body, []byte("\xef\xbb\xbfactivity,")) {
 		t.Fatalf("the CSV starts with %q; want a UTF-8 byte-order mark, then the header", body[:min(len(body), 20)])
 	}
-	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	head := rows[0]
-	col := func(name string) int {
-		i := slices.Index(head, name)
-		if i < 0 {
-			t.Fatalf("no %q column in %v", name, head)
-		}
-		return i
-	}
 	item, count, cons, voters := col("item"), col("count"), col("constituency"), col("voters")
 	col("language")
 	var got [][]string
@@ -171,16 +157,8 @@ func TestCSVSaysEachEntrysLanguageAndConstituency(t *testing.T) {
 	if a := phone.cmd("qa.ask", map[string]any{"activity": qa, "text": "Où sont les données ?"}); a["type"] != "ack" {
 		t.Fatalf("ask: %v", a)
 	}
-	st, body := s.get(t, "/api/sessions/"+sess.ID+"/export?format=csv", sess.FacilitatorKey)
-	if st != http.StatusOK {
-		t.Fatalf("csv: %d", st)
-	}
-	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	head := rows[0]
-	item, cons, lang := slices.Index(head, "item"), slices.Index(head, "constituency"), slices.Index(head, "language")
+	_, rows, col := s.csvExport(t, sess)
+	item, cons, lang := col("item"), col("constituency"), col("language")
 	if len(rows) != 2 || rows[1][item] != "Où sont les données ?" || rows[1][cons] != "Civil society" || rows[1][lang] != "fr" {
 		t.Fatalf("rows %v", rows)
 	}
@@ -229,22 +207,7 @@ func TestCSVInEveryLanguage(t *testing.T) {
 		t.Fatalf("raise: %v", a)
 	}
 
-	st, body := s.get(t, "/api/sessions/"+sess.ID+"/export?format=csv", sess.FacilitatorKey)
-	if st != http.StatusOK {
-		t.Fatalf("csv: %d", st)
-	}
-	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	head := rows[0]
-	col := func(name string) int {
-		i := slices.Index(head, name)
-		if i < 0 {
-			t.Fatalf("no column %q in %v", name, head)
-		}
-		return i
-	}
+	_, rows, col := s.csvExport(t, sess)
 	item, cons := col("item"), col("constituency")
 	titleFr, itemFr, consFr := col("title_fr"), col("item_fr"), col("constituency_fr")
 	got := map[string][]string{}
@@ -259,4 +222,28 @@ func TestCSVInEveryLanguage(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("rows by item %v, want %v", got, want)
 	}
+}
+
+// csvExport is the session's CSV export: the body as served, its rows
+// (header first) read after the byte-order mark, and the index of a column
+// by name (a missing one fails the test).
+func (s *testServer) csvExport(t *testing.T, sess created) (body []byte, rows [][]string, col func(name string) int) {
+	t.Helper()
+	st, body := s.get(t, "/api/sessions/"+sess.ID+"/export?format=csv", sess.FacilitatorKey)
+	if st != http.StatusOK {
+		t.Fatalf("csv: %d %s", st, body)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col = func(name string) int {
+		t.Helper()
+		i := slices.Index(rows[0], name)
+		if i < 0 {
+			t.Fatalf("no %q column in %v", name, rows[0])
+		}
+		return i
+	}
+	return body, rows, col
 }
