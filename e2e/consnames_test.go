@@ -271,7 +271,8 @@ func TestHiddenSummariesFollowTheLanguage(t *testing.T) {
 
 // TestQueueOwnNamesInTheConsole: a draft queue whose own list is named per
 // language keeps its names, and its approval of points of order, when the
-// console edits it and saves it unchanged; a French phone then offers the
+// console edits it and saves it unchanged (and a segmented poll stays
+// segmented); a French phone then offers the
 // French names, and the English console shows the hand it raised under the
 // English one.
 func TestQueueOwnNamesInTheConsole(t *testing.T) {
@@ -285,6 +286,9 @@ func TestQueueOwnNamesInTheConsole(t *testing.T) {
 	queue := ackActivity(t, fac.must("activity.create", map[string]any{"activity": map[string]any{
 		"kind": "queue", "title": "Floor", "constituencies": names, "orderApproval": true,
 	}}))
+	poll := ackActivity(t, fac.must("activity.create", map[string]any{"activity": map[string]any{
+		"kind": "poll", "title": "First?", "options": []string{"Housing", "Transport"}, "segment": true,
+	}}))
 
 	console := newTab(t, "console", 1280, 900)
 	must(t, console.Do(chromedp.Navigate(c.Links.Host)))
@@ -294,9 +298,15 @@ func TestQueueOwnNamesInTheConsole(t *testing.T) {
 	must(t, console.WaitJS(Patience, "the draft in the form", `document.getElementById("queue-constituencies").value === "Mayors\nYouth" && document.getElementById("queue-order-approval").checked`,
 		`[document.getElementById("queue-constituencies").value, document.getElementById("queue-order-approval").checked]`))
 	must(t, console.Do(chromedp.Click(chromedp.CSS(`#form-queue button[type=submit]`))))
+	editPoll := Card(poll) + ` .card-prepare button[data-action="edit"]`
+	must(t, console.WaitJS(Patience, "the poll's edit button", fmt.Sprintf(`!!document.querySelector(%s)`, JS(editPoll)), consoleErrors))
+	must(t, console.Do(chromedp.Click(chromedp.CSS(editPoll))))
+	must(t, console.WaitJS(Patience, "the poll in the form, segmented", `document.getElementById("poll-title").value === "First?" && document.getElementById("poll-segment").checked`,
+		`document.getElementById("poll-segment").checked`))
+	must(t, console.Do(chromedp.Click(chromedp.CSS(`#form-poll button[type=submit]`))))
 
 	// The plan is the spec as saved.
-	planOf := func() map[string]any {
+	planOf := func(i int) map[string]any {
 		req, err := http.NewRequest(http.MethodGet, srv.URL()+"/api/sessions/"+c.ID+"/plan", nil)
 		must(t, err)
 		req.Header.Set("Authorization", "Bearer "+c.FacilitatorKey)
@@ -305,17 +315,17 @@ func TestQueueOwnNamesInTheConsole(t *testing.T) {
 		defer res.Body.Close()
 		var p map[string]any
 		must(t, json.NewDecoder(res.Body).Decode(&p))
-		return p["activities"].([]any)[0].(map[string]any)
+		return p["activities"].([]any)[i].(map[string]any)
 	}
 	wantNames := []any{map[string]any{"en": "Mayors", "fr": "Maires"}, "Youth"}
 	deadline := time.Now().Add(Patience)
 	for {
-		spec := planOf()
-		if reflect.DeepEqual(spec["constituencies"], wantNames) && spec["orderApproval"] == true && spec["speakingSeconds"] == float64(180) {
+		spec, pollSpec := planOf(0), planOf(1)
+		if reflect.DeepEqual(spec["constituencies"], wantNames) && spec["orderApproval"] == true && spec["speakingSeconds"] == float64(180) && pollSpec["segment"] == true {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the draft as saved: %v", spec)
+			t.Fatalf("the drafts as saved: %v, %v", spec, pollSpec)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -326,9 +336,65 @@ func TestQueueOwnNamesInTheConsole(t *testing.T) {
 	must(t, phone.Do(chromedp.Navigate(c.Links.Join)))
 	must(t, phone.WaitJS(Patience, "the raise-hand form", `!!document.getElementById("q-group")`, `document.getElementById("main").innerText.slice(0, 300)`))
 	setSelect(t, phone, "lang", "fr")
-	offered := `JSON.stringify([...document.getElementById("q-group").options].map(o => o.textContent).slice(0, 2))`
+	offered := `JSON.stringify([...document.getElementById("q-group").options].map(o => o.textContent).slice(1, 3))`
 	must(t, phone.WaitJS(Patience, "the French names offered", fmt.Sprintf(`%s === %s`, offered, JS(mustJSON([]string{"Maires", "Youth"}))), offered))
 	raiseHand(t, phone, "Zoé", "Maires", false)
 	must(t, console.WaitJS(Patience, "the hand under its English name", fmt.Sprintf(`document.querySelector(%s).innerText.includes("Zoé (Mayors)")`, JS(Card(queue))),
 		fmt.Sprintf(`document.querySelector(%s).innerText`, JS(Card(queue)))))
+}
+
+// TestQueueOffersTheJoinGroup: a phone that chose its constituency at join
+// finds it chosen in the queue's form, named in the phone's language; one
+// that preferred not to say finds nothing chosen, and a raise without a
+// choice is refused on the page, with the select marked, until it picks.
+func TestQueueOffersTheJoinGroup(t *testing.T) {
+	t.Parallel()
+	requireBrowser(t)
+	srv := startServer(t)
+	att := tables(t, "attendee")
+	var c Created
+	postJSON(t, srv.URL()+"/api/sessions", map[string]any{"title": "Cities", "languages": []string{"en", "fr", "es"}, "constituencies": consNames}, &c)
+	fac := connect(t, "facilitator", c.FacilitatorKey, []string{srv.Addr}, 0, clientOpts{})
+	queue := ackActivity(t, fac.must("activity.create", map[string]any{"activity": map[string]any{"kind": "queue", "title": "Floor"}}))
+	fac.must("activity.present", map[string]any{"activity": queue})
+	fac.must("activity.open", map[string]any{"activity": queue})
+
+	joinAs := func(name string, option int) *Tab {
+		phone := newTab(t, name, PhoneWidth, PhoneHeight)
+		must(t, phone.Do(chromedp.Navigate(c.Links.Join)))
+		must(t, phone.WaitJS(Patience, "the group question", `document.querySelectorAll("#main input[type=radio]").length === 5`, `document.getElementById("main").innerText.slice(0, 300)`))
+		setSelect(t, phone, "lang", "fr")
+		must(t, phone.WaitJS(Patience, "the group question in French", fmt.Sprintf(`document.querySelector("#main h1").textContent === %s`, JS(att.T("fr", "join.group_title"))), ""))
+		must(t, phone.Do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#main label.opt:nth-child(%d)`, option))), chromedp.Click(chromedp.CSS(`#main form button[type=submit]`))))
+		must(t, phone.WaitJS(Patience, "the raise-hand form", `!!document.getElementById("q-group") && !document.getElementById("q-group").closest(".row-field").hidden`, `document.getElementById("main").innerText.slice(0, 300)`))
+		return phone
+	}
+	chosen := `[document.getElementById("q-group").value, document.getElementById("q-group").selectedOptions[0].textContent]`
+	civil := joinAs("civil society phone", 2)
+	must(t, civil.WaitJS(Patience, "the join's group chosen, in French", fmt.Sprintf(`JSON.stringify(%s) === %s`, chosen, JS(mustJSON([]string{"Société civile", "Société civile"}))), chosen))
+
+	quiet := joinAs("phone that preferred not to say", 5)
+	must(t, quiet.WaitJS(Patience, "nothing chosen", fmt.Sprintf(`JSON.stringify(%s) === %s`, chosen, JS(mustJSON([]string{"", att.T("fr", "queue.choose_group")}))), chosen))
+	must(t, quiet.Do(chromedp.SendKeys(chromedp.ID("q-name"), "Zoé"), chromedp.Click(chromedp.CSS(`#main .queue form button[type=submit]`))))
+	must(t, quiet.WaitJS(Patience, "the choice asked for", fmt.Sprintf(`document.getElementById("alert").textContent.includes(%s) && document.getElementById("q-group").getAttribute("aria-invalid") === "true" && document.activeElement.id === "q-group"`,
+		JS(att.T("fr", "queue.need_group"))), `[document.getElementById("alert").textContent, document.activeElement.id]`))
+	raiseHand(t, quiet, "Zoé", "Collectivités locales", false)
+	raiseHand(t, civil, "Ana", "Société civile", false)
+
+	// Both hands, each under its constituency (the raises were acked).
+	var x struct {
+		Activities []struct {
+			Waiting []struct{ Name, Constituency string } `json:"waiting"`
+		} `json:"activities"`
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	must(t, srv.Export(ctx, c.ID, c.FacilitatorKey, &x))
+	got := map[string]string{}
+	for _, h := range x.Activities[0].Waiting {
+		got[h.Name] = h.Constituency
+	}
+	if want := map[string]string{"Zoé": "Local governments", "Ana": "Civil society"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("the queue holds %v, want %v", got, want)
+	}
 }

@@ -44,3 +44,22 @@ func TestErrorsBesideTheField(t *testing.T) {
 	must(t, err)
 	must(t, host.WaitJS(Patience, "no error left", `document.querySelectorAll("#form-poll [aria-invalid=true]").length === 0 && [...document.querySelectorAll("#form-poll .field-error")].every(p => p.textContent === "")`, consoleErrors))
 }
+
+// A console in French says a refusal in French and, for one whose generic
+// text says too little to act on, the server's reason after it: the
+// facilitator learns which language tag is wrong.
+func TestRefusalReasonInFrench(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	hostT := tables(t, "host")
+	host := newTab(t, "console", ScreenWidth, ScreenHeight)
+	_, err := CreateSession(host, srv.URL(), "Langues")
+	must(t, err)
+	setSelect(t, host, "lang-select", "fr")
+	must(t, host.WaitJS(Patience, "the console in French", fmt.Sprintf(`document.getElementById("langs-save").textContent === %s`, JS(hostT.T("fr", "langs.save"))), ""))
+	_, err = Eval[chromedp.Void](host, `document.getElementById("langs-input").value = ""`)
+	must(t, err)
+	must(t, host.Do(chromedp.SendKeys(chromedp.ID("langs-input"), "en, fr, klingon!!"), chromedp.Click(chromedp.ID("langs-save"))))
+	must(t, host.WaitJS(Patience, "the French refusal with the server's reason", fmt.Sprintf(`(() => { const s = document.getElementById("langs-error").textContent;
+		return s.startsWith(%s) && s.includes(%s) && s.includes("klingon!!"); })()`, JS(hostT.T("fr", "error.bad_request")), JS("(en anglais)")), `document.getElementById("langs-error").textContent`))
+}

@@ -3,7 +3,7 @@
 // the facilitator presents: a poll, a word cloud, Q&A or the speaker queue.
 import { connect, CODE, ACTION } from "/static/js/conn.js";
 import { initI18n, t, lang, languageSwitcher } from "/static/js/i18n.js";
-import { el as h, setText, say, errorText, store, load, isBusy, disabled, setDisabled } from "/static/js/dom.js";
+import { el as h, setText, say, errorText, store, load, isBusy, disabled, setDisabled, joinGroupKey } from "/static/js/dom.js";
 import { kindModule } from "/static/js/kinds/index.js";
 import { contentLang, markLang, inLang } from "/static/js/langs.js";
 import { attendeeReactions } from "/static/js/reactions.js";
@@ -215,6 +215,8 @@ const ctx = {
   button,
   drafts,
   clockOffset: () => (conn ? conn.clockOffset() : 0),
+  // The session's code, for what a kind keeps per session in storage.
+  code,
 };
 
 // ---------- joining and the connection ----------
@@ -362,6 +364,7 @@ async function joinOnce(attempt) {
   const { res, body } = r;
   if (res.ok && body && body.token) {
     store(TOKEN_KEY, body.token);
+    if (chosen !== undefined) store(joinGroupKey(code), JSON.stringify(chosenNames));
     return body.token;
   }
   refused(res, body, tries);
@@ -402,6 +405,9 @@ function refused(res, body, tries) {
 // the session's, "other", or "" for none; undefined before they answered
 // (or when the session has no list).
 let chosen;
+// chosenNames are the chosen constituency's identity and names ("other"
+// and "" stand for themselves), kept for the queue's form.
+let chosenNames = [];
 // picked is the form's selection while it is on screen, kept across a
 // change of language (which rebuilds the screen).
 let picked = null;
@@ -452,6 +458,8 @@ function groupForm(info, attempt) {
       ev.preventDefault();
       const on = group.querySelector("input:checked");
       chosen = on ? on.value : "";
+      const i = (info.constituencies || []).indexOf(chosen);
+      chosenNames = [chosen, ...Object.values((i >= 0 && names[i]) || {})];
       start(attempt);
     });
     const title = h("h1", { id: "group-title", text: t("join.group_title"), tabindex: "-1" });

@@ -184,11 +184,13 @@ export function secondsLeft(sp, offsetMs) {
 // errorText says a refusal (an error frame or an HTTP error body: code,
 // message, and for some reason with max or name) from the page's table: by
 // its reason when there is such a key, else by its code. The server's
-// message is English: it is shown only on an English page, for a code in
-// opts.detailed (whose generic text says less) or when no key fits.
+// message is English: for a code in opts.detailed (whose generic text says
+// less) or when no key fits, an English page shows it; another language's
+// shows its own text, and with opts.detail (a key taking {message}, the
+// console's: a facilitator must know what to fix) the message after it.
 // opts: prefix ("error." or "err."), fallback (a key), detailed (a Set of
 // codes), codes ({code: key} said before anything else), anon (true: a
-// reason whose name is empty uses the key "reason.<reason>Anon").
+// reason whose name is empty uses the key "reason.<reason>Anon"), detail.
 export function errorText(err, opts) {
   const e = err || {};
   const code = e.code || "";
@@ -202,12 +204,13 @@ export function errorText(err, opts) {
   const english = lang() === "en" && message;
   if (opts.codes && opts.codes[code]) return t(opts.codes[code]);
   if (english && opts.detailed.has(code)) return message;
+  const withDetail = (s) => (message && opts.detail && opts.detailed.has(code) ? s + " " + t(opts.detail, { message }) : s);
   if (code) {
     const key = opts.prefix + code;
     const s = t(key);
-    if (s !== key) return s;
+    if (s !== key) return withDetail(s);
   }
-  return english ? message : t(opts.fallback);
+  return english ? message : withDetail(t(opts.fallback));
 }
 
 // ---- storage ----
@@ -425,3 +428,8 @@ export function textList(ctx, opts) {
     firstEmpty: () => inputs().find((i) => !i.value.trim()) || add,
   };
 }
+
+// JOIN_GROUP_KEY holds, per session, the constituency chosen at join: its
+// identity and its names in every language, so that a queue's form can
+// offer it first, whatever language the phone reads the queue in.
+export const joinGroupKey = (code) => "townhall.joinGroup." + code;

@@ -88,7 +88,7 @@ function describeError(err) {
 // Codes whose English message may say more than the generic text.
 const DETAILED = new Set([CODE.CONFLICT, CODE.LIMIT_REACHED, CODE.BAD_REQUEST, CODE.INVALID_CHOICE, CODE.FORBIDDEN]);
 // "presented_other" without a name: the other activity has no title.
-const ERRORS = { prefix: "error.", fallback: "error.unknown", detailed: DETAILED, anon: ["presented_other"] };
+const ERRORS = { prefix: "error.", fallback: "error.unknown", detailed: DETAILED, anon: ["presented_other"], detail: "error.detail" };
 
 function showError(text) {
   const box = $("alert");

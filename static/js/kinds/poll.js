@@ -60,6 +60,7 @@ export const host = {
         multi.checked = !!a.multi;
         maxField.hidden = !multi.checked;
         max.value = String(a.maxChoices || 2);
+        segment.checked = !!a.segment;
       },
       spec(title, fail) {
         const texts = options.values();

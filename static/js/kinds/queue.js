@@ -2,7 +2,7 @@
 // projected speaker and countdown, the phone's raised hand. The contract is
 // in static/README-pages.md.
 import { t } from "/static/js/i18n.js";
-import { el, setText, say, isBusy, num, isOne, duration, clock, secondsLeft, store, load, syncList, row, setButtons, setFlags } from "/static/js/dom.js";
+import { el, setText, say, isBusy, num, isOne, duration, clock, secondsLeft, store, load, syncList, row, setButtons, setFlags, joinGroupKey } from "/static/js/dom.js";
 import { setUserText } from "/static/js/langs.js";
 
 export const kind = "queue";
@@ -720,6 +720,15 @@ export const attendee = {
       store(NAME_KEY, n);
       const args = { activity: a.id, name: n, constituency: "", kind: order.checked ? "order" : "speak" };
       if (!groupRow.hidden) {
+        // Nothing is chosen for them: a hand filed under the first group
+        // of the list would skew the queue's record and its order.
+        if (!group.value) {
+          ctx.showError(() => t("queue.need_group"));
+          group.setAttribute("aria-invalid", "true");
+          group.focus();
+          return;
+        }
+        group.removeAttribute("aria-invalid");
         args.constituency = group.value;
         store(GROUP_KEY, group.value);
       }
@@ -755,10 +764,26 @@ export const attendee = {
       groups = k;
       const keep = group.value || load(GROUP_KEY) || "";
       group.textContent = "";
+      group.append(el("option", { value: "", text: t("queue.choose_group") }));
       for (const c of list) group.append(el("option", { value: c, text: c }));
       group.append(el("option", { value: OTHER, text: t("queue.other") }));
-      if ([...group.options].some((o) => o.value === keep)) group.value = keep;
+      const values = [...group.options].map((o) => o.value);
+      if (keep && values.includes(keep)) group.value = keep;
+      else group.value = joinedAs(values);
       groupRow.hidden = !list.length;
+    }
+
+    // joinedAs is the option naming the constituency chosen at join (in
+    // any of its languages, case aside), or "" (none chosen yet).
+    function joinedAs(values) {
+      let names = [];
+      try {
+        names = JSON.parse(load(joinGroupKey(ctx.code)) || "[]");
+      } catch {
+        names = [];
+      }
+      const folded = new Set(names.filter(Boolean).map((n) => String(n).toLocaleLowerCase()));
+      return values.find((v) => v && folded.has(v.toLocaleLowerCase())) || "";
     }
 
     function tick() {
