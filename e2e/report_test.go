@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -552,4 +553,106 @@ func TestConsoleSetsConstituencies(t *testing.T) {
 	if !strings.HasSuffix(href, "/report/"+c.ID+"#"+c.FacilitatorKey) {
 		t.Errorf("the report link is %q", href)
 	}
+}
+
+// TestReportOfEveryKind: the report draws a scale, a ranking, a quiz and
+// open answers as charts with their tables (none falls back to the table
+// of raw fields), their constituencies as small multiples with the small
+// group left out, the quiz's leaderboard but not who answered what, and
+// only the open answers moderation let through.
+func TestReportOfEveryKind(t *testing.T) {
+	t.Parallel()
+	requireBrowser(t)
+	src := axeSource(t)
+	srv := startServer(t)
+	rep := tables(t, "report")
+	r := openReportRoom(t, srv)
+	run := func(spec map[string]any) string {
+		t.Helper()
+		id := ackActivity(t, r.fac.must("activity.create", map[string]any{"activity": spec}))
+		r.fac.must("activity.present", map[string]any{"activity": id})
+		r.fac.must("activity.open", map[string]any{"activity": id})
+		return id
+	}
+	scale := run(map[string]any{"kind": "scale", "title": "Rate the priorities", "statements": []string{"Housing comes first", "Transport comes first"}, "min": 1, "max": 5, "segment": true})
+	for i, p := range r.phones {
+		p.must("rate", map[string]any{"activity": scale, "ratings": []int{1 + i%5, 5 - i%5}})
+	}
+	ranking := run(map[string]any{"kind": "ranking", "title": "Order the measures", "options": []string{"Buses", "Bicycles", "Trains"}, "segment": true})
+	for i, p := range r.phones {
+		p.must("rank", map[string]any{"activity": ranking, "order": []int{i % 3, (i + 1) % 3}})
+	}
+	quiz := run(map[string]any{"kind": "quiz", "title": "Which city hosts the summit?", "options": []string{"Nairobi", "Mombasa"}, "correct": []int{0}, "seconds": 60})
+	for i, p := range r.phones[:4] {
+		p.must("answer", map[string]any{"activity": quiz, "choice": i % 2})
+	}
+	r.fac.must("activity.close", map[string]any{"activity": quiz})
+	open := run(map[string]any{"kind": "open", "title": "In one sentence", "moderated": true})
+	answers := []string{"Fund the buses", "Plant more trees", "An answer the facilitator hides"}
+	for i, text := range answers {
+		r.phones[i].must("open.submit", map[string]any{"activity": open, "text": text})
+	}
+	var ex struct {
+		Activities []struct {
+			ID      string `json:"id"`
+			Entries []struct{ ID, Text string } `json:"entries"`
+		} `json:"activities"`
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	must(t, r.srv.Export(ctx, r.created.ID, r.created.FacilitatorKey, &ex))
+	ids := map[string]string{}
+	for _, a := range ex.Activities {
+		if a.ID == open {
+			for _, e := range a.Entries {
+				ids[e.Text] = e.ID
+			}
+		}
+	}
+	for text, action := range map[string]string{answers[0]: "approve", answers[1]: "approve", answers[2]: "hide"} {
+		r.fac.must("open.moderate", map[string]any{"activity": open, "entry": ids[text], "action": action})
+	}
+	r.fac.must("open.moderate", map[string]any{"activity": open, "entry": ids[answers[1]], "action": "highlight"})
+
+	tab := newTab(t, "report", ScreenWidth, ScreenHeight)
+	must(t, tab.Do(chromedp.Navigate(srv.URL()+"/report/"+r.created.ID+"#"+r.created.FacilitatorKey)))
+	must(t, tab.WaitJS(Patience, "the report", `document.body.dataset.ready === "true"`, `document.getElementById("main").innerText.slice(0, 400)`))
+
+	counts, err := Eval[map[string]int](tab, `(() => {
+		const n = (sel) => document.querySelectorAll(sel).length;
+		return {scale: n(".kind-scale svg.chart"), scaleMultiples: n(".kind-scale .multiple svg.chart"), ranking: n(".kind-ranking svg.chart"),
+			rankingMultiples: n(".kind-ranking .multiple svg.chart"), quiz: n(".kind-quiz svg.chart"), tables: n(".kind-scale table.data, .kind-ranking table.data, .kind-quiz table.data, .kind-open table.data")};
+	})()`)
+	must(t, err)
+	// Two groups of the three are shown (Academia's 2 are too few).
+	if want := map[string]int{"scale": 3, "scaleMultiples": 2, "ranking": 3, "rankingMultiples": 2, "quiz": 1}; counts["tables"] < 6 ||
+		counts["scale"] != want["scale"] || counts["scaleMultiples"] != want["scaleMultiples"] || counts["ranking"] != want["ranking"] ||
+		counts["rankingMultiples"] != want["rankingMultiples"] || counts["quiz"] != want["quiz"] {
+		t.Errorf("the report draws %v; want %v and at least 6 tables", counts, want)
+	}
+	// The open answers: the highlighted one first, the hidden one nowhere.
+	wall, err := Eval[[]string](tab, `[...document.querySelector(".kind-open table.data").tBodies[0].rows].map(r => r.cells[0].innerText)`)
+	must(t, err)
+	if !reflect.DeepEqual(wall, []string{"Plant more trees", "Fund the buses"}) {
+		t.Errorf("the report's open answers are %q", wall)
+	}
+
+	text := squash(pdfText(t, printPDF(t, tab, 8.27, 11.69)))
+	for _, w := range []string{
+		"Rate the priorities", "Housing comes first", rep.T("en", "scale.mean"), rep.T("en", "scale.median"),
+		"Order the measures", "Buses", rep.T("en", "ranking.borda"),
+		"Which city hosts the summit?", "Nairobi", rep.T("en", "quiz.leaderboard"), "Delegate 1-1",
+		"In one sentence", "Plant more trees", rep.T("en", "mod.heading"),
+		rep.T("en", "seg.hiddenOne", "n", 1, "min", 5),
+	} {
+		if !strings.Contains(text, squash(w)) {
+			t.Errorf("the PDF's text lacks %q:\n%s", w, text)
+		}
+	}
+	for _, no := range []string{"An answer the facilitator hides", rep.T("en", "generic.facts"), rep.T("en", "generic.field")} {
+		if strings.Contains(text, no) {
+			t.Errorf("the PDF shows %q, which the report must leave out", no)
+		}
+	}
+	checkAxe(t, tab, runAxe(t, tab, src))
 }

@@ -365,7 +365,7 @@ function moderation(entries, key) {
 // smallLeftOut draws the groups of a moderation record that have at least
 // DEFAULT_MIN_SEGMENT entries, and says how many were left out: a report is
 // shared, and a group of one would name whoever asked.
-function smallLeftOut(rows, draw) {
+function smallLeftOut(rows, hiddenKey, draw) {
   const kept = new Map();
   let hidden = 0;
   for (const [k, r] of rows) {
@@ -375,7 +375,7 @@ function smallLeftOut(rows, draw) {
   const out = [];
   if (kept.size) out.push(draw(kept));
   if (hidden) {
-    out.push(note(plural("seg.hidden", hidden, { min: num(DEFAULT_MIN_SEGMENT) })));
+    out.push(note(plural(hiddenKey, hidden, { min: num(DEFAULT_MIN_SEGMENT) })));
   }
   return out;
 }
@@ -410,13 +410,22 @@ function boardReport(a) {
   } else {
     out.push(note(t("qa.empty")));
   }
+  out.push(...moderationRecord(entries, a.moderated));
+  return out;
+}
+
+// moderationRecord is a board's entries counted by what moderation did
+// with them: all, then by constituency and by language, small groups left
+// out.
+function moderationRecord(entries, moderated) {
+  const out = [];
   out.push(h("h3", { text: t("mod.heading") }));
   const all = moderation(entries, () => "");
   if (!all.size) all.set("", { asked: 0, shown: 0, answered: 0, hidden: 0, pending: 0 });
-  out.push(moderationTable(t("mod.caption"), t("mod.board"), all, () => t("mod.all"), a.moderated));
+  out.push(moderationTable(t("mod.caption"), t("mod.board"), all, () => t("mod.all"), moderated));
   if (entries.some((e) => "constituency" in e)) {
-    out.push(...smallLeftOut(moderation(entries, (e) => e.constituency || ""), (rows) =>
-      moderationTable(t("mod.byConstituency"), t("mod.constituency"), rows, consCell, a.moderated)));
+    out.push(...smallLeftOut(moderation(entries, (e) => e.constituency || ""), "seg.hidden", (rows) =>
+      moderationTable(t("mod.byConstituency"), t("mod.constituency"), rows, consCell, moderated)));
   }
   if (entries.some((e) => e.lang)) {
     const names = new Intl.DisplayNames([lang()], { type: "language" });
@@ -428,8 +437,8 @@ function boardReport(a) {
         return k;
       }
     };
-    out.push(...smallLeftOut(moderation(entries, (e) => e.lang || ""), (rows) =>
-      moderationTable(t("mod.byLanguage"), t("mod.language"), rows, langName, a.moderated)));
+    out.push(...smallLeftOut(moderation(entries, (e) => e.lang || ""), "mod.hiddenLangs", (rows) =>
+      moderationTable(t("mod.byLanguage"), t("mod.language"), rows, langName, moderated)));
   }
   return out;
 }
@@ -513,6 +522,107 @@ function queueReport(a) {
   return out;
 }
 
+// fixed is a mean or a median for a table: one decimal, or a dash for none.
+function fixed(x) {
+  return typeof x === "number" ? new Intl.NumberFormat(lang(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(x) : "–";
+}
+
+function scaleReport(a) {
+  const out = [];
+  const min = a.min ?? 1;
+  const max = a.max ?? 5;
+  const sts = a.statements || [];
+  out.push(h("p", { cls: "facts", text: plural("scale.voters", a.voters || 0) + " · " + t("scale.range", { min: num(min), max: num(max) }) }));
+  const ends = [a.labels && a.labels.min, a.labels && a.labels.max].filter(Boolean);
+  if (ends.length === 2) out.push(note(t("scale.ends", { min: `${num(min)} = ${a.labels.min}`, max: `${num(max)} = ${a.labels.max}` })));
+  const labels = sts.map((st) => text(st, "label"));
+  // The means on the scale's own range: a bar starts at its lowest point.
+  const meansChart = (list, opts) =>
+    barChart(list.map((st, i) => ({ label: (labels[i] || [st.label])[0], value: typeof st.mean === "number" ? st.mean - min : 0, note: fixed(st.mean) })),
+      Object.assign({ max: Math.max(1, max - min) }, opts));
+  const points = [];
+  for (let p = min; p <= max; p++) points.push(p);
+  const tb = table(
+    t("scale.caption"),
+    [t("scale.statement"), ...points.map((p) => num(p)), t("scale.mean"), t("scale.median"), t("scale.responses")],
+    sts.map((st, i) => [userEl("span", labels[i][0], labels[i][1]), ...points.map((_, j) => (st.counts || [])[j] || 0), fixed(st.mean), fixed(st.median), st.responses || 0]),
+  );
+  out.push(chartBlock(meansChart(sts), tb));
+  const segs = segmentBlock(a, (sg) => meansChart(sg.statements || [], { compact: true }));
+  if (segs) out.push(segs);
+  return out;
+}
+
+function rankingReport(a) {
+  const out = [];
+  const opts = a.options || [];
+  const order = Array.isArray(a.order) && a.order.length ? a.order : opts.map((_, i) => i);
+  const labels = opts.map((o) => text(o, "label"));
+  out.push(h("p", { cls: "facts", text: plural("ranking.voters", a.voters || 0) }));
+  const chartOf = (options, ord, o2) =>
+    barChart(ord.map((i) => ({ label: (labels[i] || [options[i].label])[0], value: (options[i] || {}).score || 0 })), o2);
+  const tb = table(
+    t("ranking.caption"),
+    [t("ranking.option"), t("ranking.place"), t("ranking.score"), t("ranking.firsts")],
+    order.map((i, place) => [userEl("span", labels[i][0], labels[i][1]), place + 1, opts[i].score || 0, opts[i].firsts || 0]),
+  );
+  out.push(chartBlock(chartOf(opts, order), tb));
+  out.push(note(t("ranking.borda")));
+  const segs = segmentBlock(a, (sg) => {
+    const so = sg.options || [];
+    const ord = Array.isArray(sg.order) && sg.order.length ? sg.order : so.map((_, i) => i);
+    return chartOf(so, ord, { compact: true });
+  });
+  if (segs) out.push(segs);
+  return out;
+}
+
+// quizReport shows the answers per option and the leaderboard; never who
+// answered what (the export has that): a report is shared.
+function quizReport(a) {
+  const out = [];
+  const opts = a.options || [];
+  const correct = new Set(a.correct || []);
+  const labels = opts.map((o) => text(o, "label"));
+  out.push(h("p", { cls: "facts", text: plural("quiz.answers", a.responses || 0) }));
+  const rows = opts.map((o, i) => ({ label: labels[i][0] + (correct.has(i) ? " ✓" : ""), value: o.count || 0 }));
+  const tb = table(
+    t("quiz.caption"),
+    [t("quiz.option"), t("quiz.count"), t("quiz.correct")],
+    opts.map((o, i) => [userEl("span", labels[i][0], labels[i][1]), o.count || 0, correct.has(i) ? t("quiz.yes") : ""]),
+  );
+  out.push(chartBlock(barChart(rows), tb));
+  const board = a.leaderboard || [];
+  if (board.length) {
+    out.push(table(t("quiz.leaderboard"), [t("quiz.rank"), t("quiz.name"), t("quiz.points")], board.map((r) => [String(r.rank), r.name, r.points || 0])));
+  }
+  const segs = segmentBlock(a, (sg) => {
+    const box = h("div");
+    box.append(barChart((sg.options || []).map((o, i) => ({ label: (labels[i] || [o.label])[0] + (correct.has(i) ? " ✓" : ""), value: o.count || 0 })), { compact: true }));
+    box.append(note(t("quiz.right", { right: num(sg.right || 0), answers: num(sg.answers || 0) })));
+    return box;
+  });
+  if (segs) out.push(segs);
+  return out;
+}
+
+function openReport(a) {
+  const out = [];
+  const entries = a.entries || [];
+  const published = entries.filter((e) => e.status === "visible");
+  out.push(h("p", { cls: "facts", text: t("open.summary", { sent: plural("open.sent", entries.length), shown: plural("open.shownN", published.length) }) }));
+  if (published.length) {
+    // Highlighted first, then in the order they came (the export's is newest first).
+    const list = [...published].reverse().sort((x, y) => Number(!!y.highlighted) - Number(!!x.highlighted)).slice(0, PUBLISHED_LIMIT);
+    out.push(table(t("open.caption"), [t("open.entry"), t("open.highlighted")], list.map((e) => [e.lang ? userEl("span", e.text, e.lang) : e.text, e.highlighted ? t("quiz.yes") : ""]), { numeric: false }));
+    if (published.length > list.length) out.push(note(plural("qa.more", published.length - list.length)));
+  } else {
+    out.push(note(t("open.empty")));
+  }
+  out.push(...moderationRecord(entries, a.moderated));
+  return out;
+}
+
 // genericReport shows what any view carries: its numbers, and each list of
 // items as a table of their plain fields.
 function genericReport(a) {
@@ -534,7 +644,10 @@ function genericReport(a) {
   return out;
 }
 
-const BUILT_IN = { poll: pollReport, wordcloud: cloudReport, qa: boardReport, queue: queueReport };
+const BUILT_IN = {
+  poll: pollReport, wordcloud: cloudReport, qa: boardReport, queue: queueReport,
+  scale: scaleReport, ranking: rankingReport, quiz: quizReport, open: openReport,
+};
 
 // reporters caches each kind's report function.
 const reporters = new Map();
