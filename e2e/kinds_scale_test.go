@@ -389,6 +389,11 @@ func TestRankingFlow(t *testing.T) {
 	must(t, kb.WaitJS(Patience, "the focus on the moved item's up button", fmt.Sprintf(`document.activeElement === document.querySelector(%s)`, JS(rankItem(1)+" .rank-up")), `document.activeElement.outerHTML.slice(0, 200)`))
 	must(t, press(kb, "\r"))
 	waitPhoneOrder(t, kb, []string{rankingOptions[2], rankingOptions[0], rankingOptions[1], rankingOptions[3]})
+	// At the top the focus stays on its up button, now unavailable: one
+	// Enter too many changes nothing.
+	must(t, kb.WaitJS(Patience, "the focus on the top item's unavailable up button", fmt.Sprintf(`document.activeElement === document.querySelector(%s) && document.activeElement.getAttribute("aria-disabled") === "true"`, JS(rankItem(0)+" .rank-up")), `document.activeElement.outerHTML.slice(0, 200)`))
+	must(t, press(kb, "\r"))
+	waitPhoneOrder(t, kb, []string{rankingOptions[2], rankingOptions[0], rankingOptions[1], rankingOptions[3]})
 	moved := r.att.T("en", "ranking.moved", "label", rankingOptions[2], "place", 1, "n", 4)
 	must(t, kb.WaitJS(Patience, "the new place said", fmt.Sprintf(`[...document.querySelectorAll("#main .act.ranking [aria-live]")].some(e => e.textContent === %s)`, JS(moved)), `[...document.querySelectorAll("#main [aria-live]")].map(e => e.textContent)`))
 	tabTo(t, kb, submit, 20)

@@ -248,8 +248,9 @@ export const attendee = {
     }
 
     // move puts option i one place up or down; the focus stays on the
-    // button pressed (or moves to its twin at an end) and the new place is
-    // said.
+    // button pressed, even at an end (it is aria-disabled there, not
+    // disabled, so it keeps the focus: moving it to the twin made a third
+    // Enter undo the second), and the new place is said.
     function move(i, d, btn) {
       if (!open() || btn.getAttribute("aria-disabled") === "true") return;
       const k = order.indexOf(i);
@@ -261,8 +262,7 @@ export const attendee = {
       setText(confirm, "");
       paint();
       const p = list.querySelector(`[data-key="${i}"]`)._p;
-      const keep = d < 0 ? (to === 0 ? p.down : p.up) : (to === order.length - 1 ? p.up : p.down);
-      keep.focus();
+      (d < 0 ? p.up : p.down).focus();
       say(moved, t("ranking.moved", { label: label(i), place: num(to + 1), n: num(order.length) }));
     }
 
