@@ -24,6 +24,11 @@ func TestErrorsBesideTheField(t *testing.T) {
 	must(t, host.WaitJS(Patience, "the title's error under it", beside("create-title", "create.titleRequired"), consoleErrors))
 	_, err := CreateSession(host, srv.URL(), "Errors where they are")
 	must(t, err)
+	// The prepare form is far down the side column: the button at its top
+	// takes the keyboard there.
+	must(t, host.Do(chromedp.Click(chromedp.ID("jump-prepare"))))
+	must(t, host.WaitJS(Patience, "the keyboard in the prepare form", `document.activeElement === document.getElementById("kind-select") && document.getElementById("prepare-heading").getBoundingClientRect().top < innerHeight`,
+		`[document.activeElement.id, document.getElementById("prepare-heading").getBoundingClientRect().top]`))
 	must(t, chooseKind(host, "poll"))
 	must(t, host.Do(chromedp.Click(chromedp.CSS(`#form-poll button[type=submit]`))))
 	must(t, host.WaitJS(Patience, "the activity title's error under it", beside("poll-title", "form.titleRequired"), consoleErrors))

@@ -70,13 +70,13 @@ func TestTeamConsoles(t *testing.T) {
 	visible := func(sel string) string {
 		return fmt.Sprintf(`(() => { const e = document.querySelector(%s); return !!e && e.offsetParent !== null; })()`, JS(sel))
 	}
-	for _, sel := range []string{".prepare", "#export-json", "#save-plan", "#end-button",
+	for _, sel := range []string{".prepare", "#jump-prepare", "#export-json", "#save-plan", "#end-button",
 		card + " .activity-controls .actions > button:nth-child(1)", card + " .activity-controls .actions > button:nth-child(2)", card + " .reveal"} {
 		if shown, err := Eval[bool](mod, visible(sel)); err != nil || shown {
 			t.Errorf("the moderator's console shows %s (%v)", sel, err)
 		}
 	}
-	for _, sel := range []string{".prepare", "#export-json", "#save-plan", card + " .activity-controls .actions > button:nth-child(1)"} {
+	for _, sel := range []string{".prepare", "#jump-prepare", "#export-json", "#save-plan", card + " .activity-controls .actions > button:nth-child(1)"} {
 		if shown, err := Eval[bool](host, visible(sel)); err != nil || !shown {
 			t.Errorf("the host's console hides %s (%v)", sel, err)
 		}

@@ -327,6 +327,10 @@ function startConsole(id) {
   setupTeamPanel(copy);
   setupLanguages();
   setupConstituencies();
+  $("jump-prepare").addEventListener("click", () => {
+    $("prepare-heading").scrollIntoView({ block: "start" });
+    $("kind-select").focus({ preventScroll: true });
+  });
   // The reactions switch and counts (reactions.js), before the languages.
   S.rx = hostReactions({ cmd });
   // Turning reactions on is the facilitator's (session.update); a
