@@ -151,8 +151,8 @@ func TestQuizFlow(t *testing.T) {
 	must(t, display.Do(chromedp.Navigate(link)))
 	must(t, display.WaitJS(Patience, "the quiz on the display", fmt.Sprintf(`document.querySelectorAll(".show-quiz .quiz-option").length === 3 && %s === "%d"`, textOf(".show-quiz .quiz-clock"), quizSeconds), `document.body.innerText.slice(0, 300)`))
 
-	// The third phone reads French.
-	langs := []string{"en", "en", "fr"}
+	// The second phone reads Spanish, the third French.
+	langs := []string{"en", "es", "fr"}
 	var phones []*Tab
 	for i := range 3 {
 		p := newTab(t, fmt.Sprintf("phone %d", i+1), PhoneWidth, PhoneHeight)
@@ -238,8 +238,10 @@ func TestQuizFlow(t *testing.T) {
 				rank = l.Rank
 			}
 		}
-		must(t, p.WaitJS(Patience, "the phone's result", fmt.Sprintf(`%s === %s && %s === %s && %s === %s && %s === %s`,
-			textOf("#main .quiz .quiz-verdict"), JS(verdict),
+		// Without a join name, listed as "Participant N" in its language.
+		listed := att.T(lang, "quiz.listedAs", "name", att.T(lang, "quiz.participant", "n", i+1))
+		must(t, p.WaitJS(Patience, "the phone's result", fmt.Sprintf(`%s === %s && %s === %s && %s === %s && %s === %s && %s === %s`,
+			textOf("#main .quiz .quiz-verdict"), JS(verdict), textOf("#main .quiz .quiz-listed"), JS(listed),
 			textOf("#main .quiz .quiz-points"), JS(att.T(lang, "quiz.points", "n", numberIn(lang, points[name]))),
 			textOf("#main .quiz .quiz-standing"), JS(att.T(lang, "quiz.standing", "total", numberIn(lang, points[name]), "rank", rank)),
 			textOf("#main .quiz .quiz-answer"), JS(att.T(lang, "quiz.answerWas", "labels", "Geneva"))),

@@ -341,11 +341,18 @@ func joinSeq(p string) uint64 {
 // name is how a player is listed: the join name, or "Participant N" for
 // the N-th participant to join the session (1-based, in log order).
 func (q *Quiz) name(a *Activity, p string) string {
+	name, _ := q.player(a, p)
+	return name
+}
+
+// player is name, and N for a player listed as "Participant N" (0 for a
+// join name): the pages say it in their own language.
+func (q *Quiz) player(a *Activity, p string) (string, int) {
 	if a.s == nil {
-		return p
+		return p, 0
 	}
 	if pt := a.s.Participants[p]; pt != nil && pt.Name != "" {
-		return pt.Name
+		return pt.Name, 0
 	}
 	// Joins only add participants, each with an offset above all before:
 	// the list grows at its end.
@@ -372,14 +379,17 @@ func (q *Quiz) name(a *Activity, p string) string {
 		}
 	}
 	n, _ := slices.BinarySearch(q.joined, joinSeq(p))
-	return "Participant " + strconv.Itoa(n+1)
+	return "Participant " + strconv.Itoa(n+1), n + 1
 }
 
 // LeaderView is one line of a quiz's leaderboard.
 type LeaderView struct {
-	Rank   int    `json:"rank"`
-	Name   string `json:"name"`
-	Points int    `json:"points"`
+	Rank int    `json:"rank"`
+	Name string `json:"name"`
+	// Number is N of a player named "Participant N" (no join name), for
+	// the pages to say in their language; absent for a join name.
+	Number int `json:"number,omitempty"`
+	Points int `json:"points"`
 }
 
 type quizOptionView struct {
@@ -513,7 +523,8 @@ func (q *Quiz) view(a *Activity, role Role, lang string) quizView {
 		b := q.standings(a)
 		v.Leaderboard = []LeaderView{}
 		for i, p := range b.order[:min(quizLeaders, len(b.order))] {
-			v.Leaderboard = append(v.Leaderboard, LeaderView{Rank: b.rank(b.totals[i]), Name: q.name(a, p), Points: b.totals[i]})
+			name, number := q.player(a, p)
+			v.Leaderboard = append(v.Leaderboard, LeaderView{Rank: b.rank(b.totals[i]), Name: name, Number: number, Points: b.totals[i]})
 		}
 	}
 	return v
@@ -544,7 +555,11 @@ func (q *Quiz) You(a *Activity, participant string) map[string]any {
 	}
 	m["total"] = total
 	m["rank"] = b.rank(total)
-	m["name"] = q.name(a, participant)
+	name, number := q.player(a, participant)
+	m["name"] = name
+	if number > 0 {
+		m["number"] = number
+	}
 	return m
 }
 

@@ -106,7 +106,8 @@ func TestQuizRound(t *testing.T) {
 	board := []any{
 		map[string]any{"rank": float64(1), "name": "Ana", "points": float64(1000)},
 		map[string]any{"rank": float64(2), "name": "Chloé", "points": float64(750)},
-		map[string]any{"rank": float64(3), "name": "Participant 4", "points": float64(500)},
+		// Without a join name: "Participant N", and N for the pages' own words.
+		map[string]any{"rank": float64(3), "name": "Participant 4", "number": float64(4), "points": float64(500)},
 		map[string]any{"rank": float64(4), "name": "Ben", "points": float64(0)},
 	}
 	for _, role := range []Role{Attendee, Display, Facilitator} {
@@ -120,7 +121,7 @@ func TestQuizRound(t *testing.T) {
 	}
 	scEqual(t, "Ana", r.you("Ana"), `{"choice":0,"correct":true,"name":"Ana","points":1000,"rank":1,"total":1000}`)
 	scEqual(t, "Ben", r.you("Ben"), `{"choice":2,"correct":false,"name":"Ben","points":0,"rank":4,"total":0}`)
-	scEqual(t, "the nameless one", r.you("someone"), `{"choice":0,"correct":true,"name":"Participant 4","points":500,"rank":3,"total":500}`)
+	scEqual(t, "the nameless one", r.you("someone"), `{"choice":0,"correct":true,"name":"Participant 4","number":4,"points":500,"rank":3,"total":500}`)
 	scEqual(t, "Dan, who was too late", r.you("Dan"), `{"choice":null,"correct":false,"name":"Dan","points":0,"rank":4,"total":0}`)
 	r.refused("Dan", answer("0"), CodeActivityClosed)
 	r.refused(Host, Command{Op: "activity.open"}, CodeConflict)

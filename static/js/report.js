@@ -594,7 +594,7 @@ function quizReport(a) {
   out.push(chartBlock(barChart(rows), tb));
   const board = a.leaderboard || [];
   if (board.length) {
-    out.push(table(t("quiz.leaderboard"), [t("quiz.rank"), t("quiz.name"), t("quiz.points")], board.map((r) => [String(r.rank), r.name, r.points || 0])));
+    out.push(table(t("quiz.leaderboard"), [t("quiz.rank"), t("quiz.name"), t("quiz.points")], board.map((r) => [String(r.rank), r.number ? t("quiz.participant", { n: num(r.number) }) : r.name, r.points || 0])));
   }
   const segs = segmentBlock(a, (sg) => {
     const box = h("div");

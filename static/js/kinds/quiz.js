@@ -6,6 +6,10 @@ import { t } from "/static/js/i18n.js";
 import { el, setText, say, liveText, isBusy, disabled, setDisabled, num, isOne, useCSS, syncList } from "/static/js/dom.js";
 import { setUserText } from "/static/js/langs.js";
 
+// player is how a leaderboard line (or "you") names its player: the join
+// name, or "Participant N" in the page's language for a player without one.
+const player = (l) => (l.number ? t("quiz.participant", { n: num(l.number) }) : l.name);
+
 export const kind = "quiz";
 
 const CSS = "/static/css/kinds/quiz.css";
@@ -205,7 +209,7 @@ export const host = {
       c.quizBoard.textContent = "";
       if (!board.length) c.quizBoard.append(el("li", { cls: "hint", text: t("quiz.noPlayers") }));
       for (const l of board) {
-        c.quizBoard.append(el("li", null, el("span", { cls: "quiz-rank", text: num(l.rank) }), el("span", { cls: "quiz-name", text: l.name }),
+        c.quizBoard.append(el("li", null, el("span", { cls: "quiz-rank", text: num(l.rank) }), el("span", { cls: "quiz-name", text: player(l) }),
           el("span", { cls: "quiz-pts", text: t("quiz.pts", { n: num(l.points) }) })));
       }
     }
@@ -228,7 +232,7 @@ export const host = {
     if (a.state === "closed" && hasResults(a)) {
       const lead = Array.isArray(a.leaderboard) && a.leaderboard[0];
       return t("live.quizClosed", { title: a.title || "", answer: rightLabels(a), n: a.responses ?? 0,
-        leader: lead ? t("live.quizLeader", { name: lead.name, points: lead.points }) : t("quiz.noPlayers") });
+        leader: lead ? t("live.quizLeader", { name: player(lead), points: lead.points }) : t("quiz.noPlayers") });
     }
     return t("live.quiz", { title: a.title || "", n: a.responses ?? 0 });
   },
@@ -347,12 +351,12 @@ export const show = {
             board.textContent = "";
             if (!lb.length) board.append(el("li", "quiz-none", t("quiz.noPlayers")));
             for (const l of lb) {
-              board.append(el("li", null, el("span", "quiz-rank", num(l.rank)), el("span", "quiz-name", l.name), el("span", "quiz-pts", t("quiz.pts", { n: num(l.points) }))));
+              board.append(el("li", null, el("span", "quiz-rank", num(l.rank)), el("span", "quiz-name", player(l)), el("span", "quiz-pts", t("quiz.pts", { n: num(l.points) }))));
             }
           }
           live.push(t("quiz.leaderboard"));
           if (!lb.length) live.push(t("quiz.noPlayers"));
-          for (const l of lb) live.push(t("live.leader", { rank: num(l.rank), name: l.name, points: num(l.points) }));
+          for (const l of lb) live.push(t("live.leader", { rank: num(l.rank), name: player(l), points: num(l.points) }));
         }
         const n = a.responses ?? 0;
         const count = el("p", "show-count", t(isOne(n) ? "quiz.answerOne" : "quiz.answers", { n: num(n) }));
@@ -463,7 +467,7 @@ export const attendee = {
       const right = hasResults(a) ? rightLabels(a) : "";
       setText(answer, right ? t("quiz.answerWas", { labels: right }) : "");
       answer.hidden = !right;
-      setText(listed, you.name ? t("quiz.listedAs", { name: you.name }) : "");
+      setText(listed, you.name ? t("quiz.listedAs", { name: player(you) }) : "");
       listed.hidden = !you.name;
       live.set([v, points.textContent, standing.textContent, answer.textContent].filter(Boolean).join(" "));
     }
