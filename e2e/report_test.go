@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"reflect"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -594,7 +594,7 @@ func TestReportOfEveryKind(t *testing.T) {
 	}
 	var ex struct {
 		Activities []struct {
-			ID      string `json:"id"`
+			ID      string                      `json:"id"`
 			Entries []struct{ ID, Text string } `json:"entries"`
 		} `json:"activities"`
 	}
