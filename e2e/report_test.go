@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -655,4 +656,87 @@ func TestReportOfEveryKind(t *testing.T) {
 		}
 	}
 	checkAxe(t, tab, runAxe(t, tab, src))
+}
+
+// TestSegmentsOfEveryKindOnScreens: a ranking and a scale made in the
+// console with "results by constituency" ticked, and a segmented quiz,
+// show their groups on the console card (a table, the small group left out
+// and said) and on the display (a panel per group).
+func TestSegmentsOfEveryKindOnScreens(t *testing.T) {
+	t.Parallel()
+	requireBrowser(t)
+	srv := startServer(t)
+	hostT, showT := tables(t, "host"), tables(t, "show")
+	r := openReportRoom(t, srv)
+	console := newTab(t, "console", ScreenWidth, ScreenHeight)
+	must(t, console.Do(chromedp.Navigate(r.created.Links.Host)))
+	must(t, console.WaitJS(Patience, "the console", `document.getElementById("status").dataset.status === "online"`, ""))
+	ranking := addWithList(t, console, "ranking", "Order the measures", "ranking-options", "ranking-add", []string{"Buses", "Bicycles", "Trains"},
+		chromedp.Click(chromedp.ID("ranking-segment")))
+	scale := addWithList(t, console, "scale", "Rate the priorities", "scale-statements", "scale-add", []string{"Housing comes first", "Transport comes first"},
+		chromedp.Click(chromedp.ID("scale-segment")))
+	quiz := ackActivity(t, r.fac.must("activity.create", map[string]any{"activity": map[string]any{
+		"kind": "quiz", "title": "Which city hosts the summit?", "options": []string{"Nairobi", "Mombasa"}, "correct": []int{0}, "seconds": 60, "segment": true,
+	}}))
+	display := newTab(t, "display", ScreenWidth, ScreenHeight)
+	must(t, display.Do(chromedp.Navigate(r.created.Links.Show)))
+
+	for _, k := range []struct {
+		id     string
+		answer func(i int) (string, map[string]any)
+		close  bool
+	}{
+		{ranking, func(i int) (string, map[string]any) {
+			return "rank", map[string]any{"order": []int{i % 3, (i + 1) % 3}}
+		}, false},
+		{scale, func(i int) (string, map[string]any) {
+			return "rate", map[string]any{"ratings": []int{1 + i%5, 5 - i%5}}
+		}, false},
+		{quiz, func(i int) (string, map[string]any) { return "answer", map[string]any{"choice": i % 2} }, true},
+	} {
+		r.fac.must("activity.present", map[string]any{"activity": k.id})
+		r.fac.must("activity.open", map[string]any{"activity": k.id})
+		for i, p := range r.phones {
+			op, args := k.answer(i)
+			args["activity"] = k.id
+			p.must(op, args)
+		}
+		if k.close {
+			r.fac.must("activity.close", map[string]any{"activity": k.id})
+		}
+		r.fac.must("activity.reveal", map[string]any{"activity": k.id, "display": true})
+		// The console: a column per shown group (Academia's 2 answers are
+		// too few), and the group left out said.
+		card := Card(k.id)
+		must(t, console.WaitJS(Patience, "the groups on the console card", fmt.Sprintf(`(() => {
+			const tb = document.querySelector(%s);
+			const note = document.querySelector(%s);
+			return !!tb && tb.tHead.rows[0].cells.length === 3 && tb.tBodies[0].rows[0].cells[1].textContent.trim() !== "" && !!note && note.textContent.includes(%s);
+		})()`, JS(card+" .segments table.seg-table"), JS(card+" .segments .seg-note"), JS(hostT.T("en", "seg.hiddenOne", "n", 1, "min", 5))),
+			fmt.Sprintf(`(document.querySelector(%s) || {}).innerText`, JS(card+" .segments"))))
+		must(t, display.WaitJS(Patience, "the groups on the display", fmt.Sprintf(`document.querySelectorAll(".show-segments .seg-grid .seg").length === 2 &&
+			document.querySelector(".show-segments .seg-grid").textContent.includes("Local governments") && document.querySelector(".show-segments").textContent.includes(%s)`,
+			JS(showT.T("en", "seg.hiddenOne", "n", 1, "min", 5))), `(document.querySelector(".show-segments") || document.body).innerText.slice(0, 400)`))
+	}
+	// The scale's groups are told by their means ("2.67"), not a share.
+	cell, err := Eval[string](console, fmt.Sprintf(`document.querySelector(%s).textContent`, JS(Card(scale)+" .segments table.seg-table tbody td")))
+	must(t, err)
+	if ok, _ := regexp.MatchString(`^\d[.,]\d+$`, cell); !ok {
+		t.Errorf("the scale's group cell reads %q; want a mean such as 2.67", cell)
+	}
+	// A draft made with the box ticked is segmented, and its Edit shows it.
+	var x struct {
+		Activities []struct {
+			ID      string `json:"id"`
+			Segment bool   `json:"segment"`
+		} `json:"activities"`
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	must(t, srv.Export(ctx, r.created.ID, r.created.FacilitatorKey, &x))
+	for _, a := range x.Activities {
+		if (a.ID == ranking || a.ID == scale) && !a.Segment {
+			t.Errorf("activity %s was made with the box ticked but is not segmented", a.ID)
+		}
+	}
 }

@@ -433,3 +433,12 @@ export function textList(ctx, opts) {
 // identity and its names in every language, so that a queue's form can
 // offer it first, whatever language the phone reads the queue in.
 export const joinGroupKey = (code) => "townhall.joinGroup." + code;
+
+// segmentField is the prepare form's "results by constituency" checkbox
+// of a kind that segments (PROTOCOL.md 1.2, "Constituencies"): {row, input}.
+export function segmentField(prefix) {
+  const input = el("input", { id: prefix + "-segment", type: "checkbox", "aria-describedby": prefix + "-segment-hint" });
+  const row = el("p", { class: "form-row check" }, input, el("label", { for: prefix + "-segment", i18n: "poll.segment" }),
+    el("span", { class: "hint", id: prefix + "-segment-hint", i18n: "poll.segmentHint" }));
+  return { row, input };
+}

@@ -71,18 +71,26 @@ export function segmentLines(a, rows, total = (g) => g.responses) {
  * total(seg) what a share is of (the group's answers unless said).
  */
 export function segmentsTable(a, items, counts, total = (g) => g.responses) {
+  const sh = new Map();
+  return valuesTable(a, items, (g, i) => {
+    if (!sh.has(g)) sh.set(g, groupShares(items.map((_, k) => counts(g)[k] || 0), total(g)));
+    return t("seg.cell", { n: num(counts(g)[i] || 0), pct: sh.get(g)[i] });
+  });
+}
+
+/**
+ * valuesTable is the console's table of a segmented activity whose cells
+ * are not shares (a scale's means): cell(seg, i) is the text of item i.
+ */
+export function valuesTable(a, items, cell) {
   const s = segmentsOf(a);
   const box = el("div", { class: "segments" });
   if (!s) return box;
   if (s.list.length) {
     const head = el("tr", null, el("th", { scope: "col", text: t("seg.item_head") }),
       s.list.map((g) => el("th", { scope: "col", class: "num", lang: groupLang(g), text: t("seg.group_head", { name: groupName(g.constituency), n: num(g.responses) }) })));
-    const sh = s.list.map((g) => groupShares(items.map((_, i) => counts(g)[i] || 0), total(g)));
     const body = items.map((label, i) => el("tr", null, el("th", { scope: "row", text: label }),
-      s.list.map((g, j) => {
-        const n = counts(g)[i] || 0;
-        return el("td", { class: "num", text: t("seg.cell", { n: num(n), pct: sh[j][i] }) });
-      })));
+      s.list.map((g) => el("td", { class: "num", text: cell(g, i) }))));
     box.append(el("table", { class: "seg-table" }, el("caption", { text: t("seg.heading") }), el("thead", null, head), el("tbody", null, body)));
   } else {
     box.append(el("p", { class: "seg-note", text: t("say.pair", { label: t("seg.heading"), value: t("seg.empty") }) }));
@@ -101,24 +109,35 @@ export function segmentsTable(a, items, counts, total = (g) => g.responses) {
  * says the same in the live region.
  */
 export function segmentsGrid(a, items, counts, colors, total = (g) => g.responses) {
+  const sh = new Map();
+  const labelsOf = (g) => (typeof items === "function" ? items(g) : items);
+  const shareText = (g, i) => {
+    if (!sh.has(g)) sh.set(g, groupShares(labelsOf(g).map((_, k) => counts(g)[k] || 0), total(g)));
+    return sh.get(g)[i];
+  };
+  return valuesGrid(a, items, (g, i) => shareOf(counts(g)[i] || 0, total(g)), shareText, colors);
+}
+
+/**
+ * valuesGrid is segmentsGrid for values that are not shares: frac(seg, i)
+ * is the bar's length (0 to 1), text(seg, i) what is written beside it.
+ */
+export function valuesGrid(a, items, frac, text, colors) {
   const s = segmentsOf(a);
   const box = el("div", { class: "seg-grid", "aria-hidden": "true" });
   if (!s) return box;
   for (const g of s.list) {
-    const nums = counts(g);
     const panel = el("div", { class: "seg" },
       el("p", { class: "seg-name" }, el("span", { class: "seg-title", lang: groupLang(g), text: groupName(g.constituency) }),
         el("span", { class: "seg-n", text: t("seg.n", { n: num(g.responses) }) })));
     const labels = typeof items === "function" ? items(g) : items;
-    const sh = groupShares(labels.map((_, i) => nums[i] || 0), total(g));
     labels.forEach((label, i) => {
-      const f = shareOf(nums[i] || 0, total(g));
       const fill = el("span", { class: "seg-fill" });
-      fill.style.width = (Math.min(1, f) * 100).toFixed(2) + "%";
+      fill.style.width = (Math.max(0, Math.min(1, frac(g, i))) * 100).toFixed(2) + "%";
       if (colors) fill.style.backgroundColor = colors[i % colors.length];
       panel.append(el("p", { class: "seg-row" },
         el("span", { class: "seg-label", text: label }),
-        el("span", { class: "seg-pct", text: sh[i] }),
+        el("span", { class: "seg-pct", text: text(g, i) }),
         el("span", { class: "seg-track" }, fill)));
     });
     box.append(panel);
@@ -126,4 +145,17 @@ export function segmentsGrid(a, items, counts, colors, total = (g) => g.response
   const note = hiddenNote(s);
   if (note) box.append(el("p", { class: "seg-note", text: note }));
   return box;
+}
+
+/**
+ * valueLines are segmentLines for values that are not shares: one sentence
+ * per group, "Local governments, 6 answers: Housing 3.5, …".
+ */
+export function valueLines(a, items, text) {
+  const s = segmentsOf(a);
+  if (!s) return [];
+  const lines = s.list.map((g) => t("seg.line", { name: groupName(g.constituency), n: num(g.responses), results: items.map((label, i) => `${label} ${text(g, i)}`).join(", ") }));
+  const note = hiddenNote(s);
+  if (note) lines.push(note);
+  return lines;
 }

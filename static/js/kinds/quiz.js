@@ -3,12 +3,17 @@
 // result. The contract is in static/README-pages.md; the quiz's view in
 // docs/protocol.md ("Quiz").
 import { t } from "/static/js/i18n.js";
-import { el, setText, say, liveText, isBusy, disabled, setDisabled, num, isOne, useCSS, syncList } from "/static/js/dom.js";
+import { el, setText, say, liveText, isBusy, disabled, setDisabled, num, isOne, useCSS, syncList, pageOnly, segmentField } from "/static/js/dom.js";
 import { setUserText } from "/static/js/langs.js";
 
-// player is how a leaderboard line (or "you") names its player: the join
-// name, or "Participant N" in the page's language for a player without one.
-const player = (l) => (l.number ? t("quiz.participant", { n: num(l.number) }) : l.name);
+// The console and the display give segments.js; the phone has none.
+const seg = () => pageOnly.segments;
+const segCounts = (g) => (g.options || []).map((o) => o.count || 0);
+
+// playerOf is how a leaderboard line (or "you") names its player: the join
+// name, or for a player without one numbered(N), "Participant N" in the
+// page's language (each page section says it from its own table).
+const playerOf = (l, numbered) => (l.number ? numbered(num(l.number)) : l.name);
 
 export const kind = "quiz";
 
@@ -55,6 +60,10 @@ function rightLabels(a) {
 
 // ---- page: host ----
 
+// player names a player on whichever page draws it: quiz.participant is in
+// the host's, the show's and the attendee's tables alike.
+const player = (l) => playerOf(l, (n) => t("quiz.participant", { n }));
+
 export const host = {
   label: () => t("kind.quiz"),
   state: (s) => ({ draft: t("state.quiz.draft"), open: t("state.quiz.open"), closed: t("state.quiz.closed") })[s],
@@ -65,11 +74,13 @@ export const host = {
     const add = el("button", { type: "button", class: "small", id: "quiz-add", i18n: "quiz.add" });
     const seconds = el("input", { id: "quiz-seconds", type: "number", min: String(SECONDS.min), max: String(SECONDS.max), value: String(SECONDS.def), inputmode: "numeric" });
     const points = el("input", { id: "quiz-points", type: "number", min: "0", max: String(POINTS.max), step: "100", value: String(POINTS.def), inputmode: "numeric", "aria-describedby": "quiz-points-hint" });
+    const segment = segmentField("quiz");
     const fields = [
       el("fieldset", null, el("legend", { i18n: "quiz.options" }), el("p", { class: "hint", i18n: "quiz.optionsHint" }), list, add),
       el("p", { class: "form-row" }, el("label", { for: "quiz-seconds", i18n: "quiz.seconds" }), seconds),
       el("p", { class: "form-row" }, el("label", { for: "quiz-points", i18n: "quiz.points" }), points,
         el("span", { class: "hint", id: "quiz-points-hint", i18n: "quiz.pointsHint" })),
+      segment.row,
     ];
 
     function relabel() {
@@ -125,6 +136,7 @@ export const host = {
       addOption("", false);
       seconds.value = String(SECONDS.def);
       points.value = String(POINTS.def);
+      segment.input.checked = false;
     }
 
     add.addEventListener("click", () => {
@@ -159,7 +171,9 @@ export const host = {
           fail(t("quiz.pointsRange", { max: num(POINTS.max) }), points);
           return null;
         }
-        return { kind, title, options: kept.map((r) => r.field.value()), correct, seconds: s, points: p };
+        const spec = { kind, title, options: kept.map((r) => r.field.value()), correct, seconds: s, points: p };
+        if (segment.input.checked) spec.segment = true;
+        return spec;
       },
     };
   },
@@ -171,7 +185,8 @@ export const host = {
     c.quizList = el("ul", { cls: "bars quiz-bars" });
     c.quizBoardHead = el("h4", { cls: "quiz-board-head", text: t("quiz.leaderboard") });
     c.quizBoard = el("ol", { cls: "quiz-board" });
-    c.body.append(c.quizInfo, c.quizClock, c.quizList, c.quizBoardHead, c.quizBoard);
+    c.quizSegs = el("div");
+    c.body.append(c.quizInfo, c.quizClock, c.quizList, c.quizBoardHead, c.quizBoard, c.quizSegs);
   },
 
   update(c, a, ctx) {
@@ -212,6 +227,12 @@ export const host = {
         c.quizBoard.append(el("li", null, el("span", { cls: "quiz-rank", text: num(l.rank) }), el("span", { cls: "quiz-name", text: player(l) }),
           el("span", { cls: "quiz-pts", text: t("quiz.pts", { n: num(l.points) }) })));
       }
+    }
+    if (seg()?.segmentsOf(a)) {
+      useCSS("/static/css/segments.css");
+      c.quizSegs.replaceChildren(seg().segmentsTable(a, opts.map((o) => o.label), segCounts));
+    } else if (c.quizSegs.firstChild) {
+      c.quizSegs.textContent = "";
     }
   },
 
@@ -258,7 +279,8 @@ export const show = {
     boardBox.append(boardHead, board);
     const body = el("div", "quiz-body");
     body.append(list, boardBox);
-    root.append(h.head, clockBox, body);
+    const segs = el("div", "show-segments");
+    root.append(h.head, clockBox, body, segs);
     let a = null;
     let last = "";
     let timer = 0;
@@ -363,6 +385,14 @@ export const show = {
         live.push(count.textContent);
         if (a.state === "closed" && !results) {
           live.push(t("quiz.hidden"));
+        }
+        if (results && seg()?.segmentsOf(a)) {
+          useCSS("/static/css/segments.css");
+          const labels = opts.map((o) => o.label);
+          segs.replaceChildren(seg().segmentsGrid(a, labels, segCounts));
+          live.push(...seg().segmentLines(a, (g) => labels.map((label, i) => ({ label, n: segCounts(g)[i] || 0 }))));
+        } else if (segs.firstChild) {
+          segs.textContent = "";
         }
         ctx.fillMeta(h.meta, a, [a.state === "closed" && !results ? el("p", "show-badge show-badge-hidden", t("quiz.hidden")) : null, count]);
         drawClock();

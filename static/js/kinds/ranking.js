@@ -4,10 +4,16 @@
 // The contract is in static/README-pages.md; the view in docs/protocol.md
 // ("Ranking").
 import { t } from "/static/js/i18n.js";
-import { el, setText, say, liveText, isBusy, setDisabled, num, isOne, syncList, useCSS, textList } from "/static/js/dom.js";
+import { el, setText, say, liveText, isBusy, setDisabled, num, isOne, syncList, useCSS, textList, pageOnly, segmentField } from "/static/js/dom.js";
 import { setUserText } from "/static/js/langs.js";
 
 export const kind = "ranking";
+
+// The console and the display give segments.js; the phone has none.
+const seg = () => pageOnly.segments;
+// By constituency, a ranking is said by how many put each option first:
+// a group's Borda scores add up to no total to take a share of.
+const segFirsts = (g) => (g.options || []).map((o) => o.firsts || 0);
 
 const CSS = "/static/css/kinds/ranking.css";
 const MAX_OPTIONS = 20;
@@ -54,19 +60,28 @@ export const host = {
       id: "ranking-options", addId: "ranking-add", legend: "ranking.options", add: "ranking.addOption", item: "ranking.optionN",
       remove: "ranking.remove", removeItem: "ranking.removeOptionN", min: 2, max: MAX_OPTIONS, prefix: "ranking-option",
     });
+    const segment = segmentField("ranking");
     return {
-      fields: [options.el],
+      fields: [options.el, segment.row],
       relabel: options.relabel,
-      reset: options.reset,
+      reset() {
+        options.reset();
+        segment.input.checked = false;
+      },
       // fill loads a draft's view into the form, for the console's Edit.
-      fill: (a) => options.fill(a.options),
+      fill(a) {
+        options.fill(a.options);
+        segment.input.checked = !!a.segment;
+      },
       spec(title, fail) {
         const texts = options.values();
         if (texts.length < 2) {
           fail(t("ranking.needOptions"), options.firstEmpty());
           return null;
         }
-        return { kind, title, options: texts };
+        const spec = { kind, title, options: texts };
+        if (segment.input.checked) spec.segment = true;
+        return spec;
       },
     };
   },
@@ -75,7 +90,8 @@ export const host = {
     useCSS(CSS);
     c.rkInfo = el("p", { cls: "hint" });
     c.rkList = el("ol", { cls: "bars rank-results" });
-    c.body.append(c.rkInfo, c.rkList);
+    c.rkSegs = el("div");
+    c.body.append(c.rkInfo, c.rkList, c.rkSegs);
   },
 
   update(c, a) {
@@ -98,6 +114,12 @@ export const host = {
       setText(li._p.tie, shown(a) ? tieNote(list, k) : "");
       li._p.tie.hidden = !li._p.tie.textContent;
     });
+    if (seg()?.segmentsOf(a)) {
+      useCSS("/static/css/segments.css");
+      c.rkSegs.replaceChildren(el("p", { cls: "hint", text: t("ranking.segFirsts") }), seg().segmentsTable(a, (a.options || []).map((o) => o.label), segFirsts));
+    } else if (c.rkSegs.firstChild) {
+      c.rkSegs.textContent = "";
+    }
   },
 
   summary(a) {
@@ -132,7 +154,8 @@ export const show = {
       parts.head = h.head;
       parts.meta = h.meta;
       parts.list = el("ol", "rank-list");
-      root.append(h.head, parts.list);
+      parts.segs = el("div", "show-segments");
+      root.append(h.head, parts.list, parts.segs);
     }
 
     return {
@@ -146,7 +169,9 @@ export const show = {
         setUserText(parts.head.querySelector(".show-title"), a.title || "");
         const on = shown(a);
         root.classList.toggle("is-hidden", !on);
-        root.style.setProperty("--rows", String(Math.max((a.options || []).length, 2)));
+        const segmented = on && !!seg()?.segmentsOf(a);
+        // The groups' panels take the room of about three rows, as a poll's do.
+        root.style.setProperty("--rows", String(Math.max((a.options || []).length, 2) + (segmented ? 3 : 0)));
         const list = ranked(a);
         const top = Math.max(1, ...list.map((o) => o.score || 0));
         const live = [a.title || ""];
@@ -192,6 +217,15 @@ export const show = {
         const n = a.responses ?? a.voters;
         const count = typeof n === "number" ? (isOne(n) ? t("ranking.responseOne", { n: num(n) }) : t("ranking.responses", { n: num(n) })) : null;
         const extra = ctx.resultsExtra(on, t("ranking.hidden"), count, live);
+        const labels = (a.options || []).map((o) => o.label);
+        root.classList.toggle("has-segments", segmented);
+        if (segmented) {
+          useCSS("/static/css/segments.css");
+          parts.segs.replaceChildren(el("p", "seg-note", t("ranking.segFirsts")), seg().segmentsGrid(a, labels, segFirsts));
+          live.push(t("ranking.segFirsts"), ...seg().segmentLines(a, (g) => labels.map((label, i) => ({ label, n: segFirsts(g)[i] || 0 }))));
+        } else if (parts.segs.firstChild) {
+          parts.segs.textContent = "";
+        }
         ctx.fillMeta(parts.meta, a, extra);
         ctx.announce(live);
       },

@@ -3,13 +3,27 @@
 // contract is in static/README-pages.md; the view in docs/protocol.md
 // ("Scale").
 import { t, lang } from "/static/js/i18n.js";
-import { el, setText, liveText, isBusy, disabled, setDisabled, num, isOne, syncList, useCSS, textList, fillText } from "/static/js/dom.js";
+import { el, setText, liveText, isBusy, disabled, setDisabled, num, isOne, syncList, useCSS, textList, fillText, pageOnly, segmentField } from "/static/js/dom.js";
 import { setUserText } from "/static/js/langs.js";
 
 export const kind = "scale";
 
 const CSS = "/static/css/kinds/scale.css";
 const MAX_STATEMENTS = 10;
+
+// The console and the display give segments.js; the phone has none.
+const seg = () => pageOnly.segments;
+// A group's mean of statement i, written, and as a share of the scale's
+// range for its bar: a scale is told by groups as means, not shares.
+const segMean = (g, i) => {
+  const m = ((g.statements || [])[i] || {}).mean;
+  return typeof m === "number" ? dec(m) : "–";
+};
+const segFrac = (a) => (g, i) => {
+  const m = ((g.statements || [])[i] || {}).mean;
+  const ps = points(a);
+  return typeof m === "number" && ps.length > 1 ? (m - ps[0]) / (ps[ps.length - 1] - ps[0]) : 0;
+};
 
 // points lists a scale's points, min first.
 function points(a) {
@@ -86,6 +100,7 @@ export const host = {
     // The ends' names, like the statements, in every content language.
     const lmin = ctx.textField({ id: "scale-label-min", maxlength: 60, label: t("scale.labelMin") });
     const lmax = ctx.textField({ id: "scale-label-max", maxlength: 60, label: t("scale.labelMax") });
+    const segment = segmentField("scale");
     const fields = [
       statements.el,
       el("fieldset", { class: "scale-range" }, el("legend", { i18n: "scale.range" }),
@@ -93,6 +108,7 @@ export const host = {
         el("p", { class: "form-row scale-end-point" }, el("label", { for: "scale-max", i18n: "scale.max" }), max),
         el("div", { class: "form-row scale-end-label" }, lmin.el),
         el("div", { class: "form-row scale-end-label" }, lmax.el)),
+      segment.row,
     ];
 
     function relabel() {
@@ -107,6 +123,7 @@ export const host = {
       max.value = "5";
       lmin.clear();
       lmax.clear();
+      segment.input.checked = false;
     }
 
     return {
@@ -123,6 +140,7 @@ export const host = {
         lmax.clear();
         fillText(lmin.input, (a.labels && a.labels.min) || "", texts.min);
         fillText(lmax.input, (a.labels && a.labels.max) || "", texts.max);
+        segment.input.checked = !!a.segment;
       },
       spec(title, fail) {
         const texts = statements.values();
@@ -143,7 +161,9 @@ export const host = {
         const labels = {};
         if (lmin.value()) labels.min = lmin.value();
         if (lmax.value()) labels.max = lmax.value();
-        return { kind, title, statements: texts, min: lo, max: hi, labels };
+        const spec = { kind, title, statements: texts, min: lo, max: hi, labels };
+        if (segment.input.checked) spec.segment = true;
+        return spec;
       },
     };
   },
@@ -152,7 +172,8 @@ export const host = {
     useCSS(CSS);
     c.scInfo = el("p", { cls: "hint" });
     c.scList = el("ul", { cls: "scale-results" });
-    c.body.append(c.scInfo, c.scList);
+    c.scSegs = el("div");
+    c.body.append(c.scInfo, c.scList, c.scSegs);
   },
 
   update(c, a) {
@@ -178,6 +199,12 @@ export const host = {
       li._p.counts.textContent = (s.counts || []).map((n, i) => t("say.pair", { label: num(ps[i]), value: num(n) })).join(", ");
       li._p.chart.draw(a, s);
     });
+    if (seg()?.segmentsOf(a)) {
+      useCSS("/static/css/segments.css");
+      c.scSegs.replaceChildren(el("p", { cls: "hint", text: t("scale.segMeans") }), seg().valuesTable(a, (a.statements || []).map((s) => s.label), segMean));
+    } else if (c.scSegs.firstChild) {
+      c.scSegs.textContent = "";
+    }
   },
 
   summary(a) {
@@ -206,7 +233,8 @@ export const show = {
       root.append(h.head);
       parts.ends = el("p", "scale-ends");
       parts.list = el("ol", "scale-list");
-      root.append(parts.ends, parts.list);
+      parts.segs = el("div", "show-segments");
+      root.append(parts.ends, parts.list, parts.segs);
       rows = (a.statements || []).map(() => {
         const label = el("span", "scale-label");
         const second = el("span", "scale-second");
@@ -232,7 +260,9 @@ export const show = {
         setUserText(parts.head.querySelector(".show-title"), a.title || "");
         const on = shown(a);
         root.classList.toggle("is-hidden", !on);
-        root.style.setProperty("--rows", String(Math.max(st.length, 1)));
+        const segmented = on && !!seg()?.segmentsOf(a);
+        // The groups' panels take the room of about three rows, as a poll's do.
+        root.style.setProperty("--rows", String(Math.max(st.length, 1) + (segmented ? 3 : 0)));
         const ps = points(a);
         const lo = a.labels?.min ? `${num(ps[0])} = ${a.labels.min}` : "";
         const hi = a.labels?.max ? `${num(ps[ps.length - 1])} = ${a.labels.max}` : "";
@@ -266,6 +296,14 @@ export const show = {
         const n = a.responses ?? a.voters;
         const count = typeof n === "number" ? (isOne(n) ? t("scale.responseOne", { n: num(n) }) : t("scale.responses", { n: num(n) })) : null;
         const extra = ctx.resultsExtra(on, t("scale.hidden"), count, live);
+        if (segmented) {
+          useCSS("/static/css/segments.css");
+          const labels = st.map((x) => x.label);
+          parts.segs.replaceChildren(el("p", "seg-note", t("scale.segMeans")), seg().valuesGrid(a, labels, segFrac(a), segMean));
+          live.push(t("scale.segMeans"), ...seg().valueLines(a, labels, segMean));
+        } else if (parts.segs.firstChild) {
+          parts.segs.textContent = "";
+        }
         ctx.fillMeta(parts.meta, a, extra);
         ctx.announce(live);
       },
