@@ -289,6 +289,9 @@ func TestQueueOwnNamesInTheConsole(t *testing.T) {
 	poll := ackActivity(t, fac.must("activity.create", map[string]any{"activity": map[string]any{
 		"kind": "poll", "title": "First?", "options": []string{"Housing", "Transport"}, "segment": true,
 	}}))
+	quiz := ackActivity(t, fac.must("activity.create", map[string]any{"activity": map[string]any{
+		"kind": "quiz", "title": "Which city?", "options": []string{"Nairobi", "Mombasa"}, "correct": []int{1}, "seconds": 30, "segment": true,
+	}}))
 
 	console := newTab(t, "console", 1280, 900)
 	must(t, console.Do(chromedp.Navigate(c.Links.Host)))
@@ -304,6 +307,14 @@ func TestQueueOwnNamesInTheConsole(t *testing.T) {
 	must(t, console.WaitJS(Patience, "the poll in the form, segmented", `document.getElementById("poll-title").value === "First?" && document.getElementById("poll-segment").checked`,
 		`document.getElementById("poll-segment").checked`))
 	must(t, console.Do(chromedp.Click(chromedp.CSS(`#form-poll button[type=submit]`))))
+	editQuiz := Card(quiz) + ` .card-prepare button[data-action="edit"]`
+	must(t, console.WaitJS(Patience, "the quiz's edit button", fmt.Sprintf(`!!document.querySelector(%s)`, JS(editQuiz)), consoleErrors))
+	must(t, console.Do(chromedp.Click(chromedp.CSS(editQuiz))))
+	quizForm := `JSON.stringify([[...document.querySelectorAll("#quiz-options > li")].map(li => [li.querySelector("input[type=text]").value, li.querySelector(".quiz-correct-box").checked]),
+		document.getElementById("quiz-seconds").value, document.getElementById("quiz-segment").checked])`
+	must(t, console.WaitJS(Patience, "the quiz in the form", fmt.Sprintf(`document.getElementById("quiz-title").value === "Which city?" && %s === %s`, quizForm,
+		JS(`[[["Nairobi",false],["Mombasa",true]],"30",true]`)), quizForm))
+	must(t, console.Do(chromedp.Click(chromedp.CSS(`#form-quiz button[type=submit]`))))
 
 	// The plan is the spec as saved.
 	planOf := func(i int) map[string]any {
@@ -320,12 +331,13 @@ func TestQueueOwnNamesInTheConsole(t *testing.T) {
 	wantNames := []any{map[string]any{"en": "Mayors", "fr": "Maires"}, "Youth"}
 	deadline := time.Now().Add(Patience)
 	for {
-		spec, pollSpec := planOf(0), planOf(1)
-		if reflect.DeepEqual(spec["constituencies"], wantNames) && spec["orderApproval"] == true && spec["speakingSeconds"] == float64(180) && pollSpec["segment"] == true {
+		spec, pollSpec, quizSpec := planOf(0), planOf(1), planOf(2)
+		if reflect.DeepEqual(spec["constituencies"], wantNames) && spec["orderApproval"] == true && spec["speakingSeconds"] == float64(180) && pollSpec["segment"] == true &&
+			reflect.DeepEqual(quizSpec["options"], []any{"Nairobi", "Mombasa"}) && reflect.DeepEqual(quizSpec["correct"], []any{float64(1)}) && quizSpec["seconds"] == float64(30) && quizSpec["segment"] == true {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the drafts as saved: %v, %v", spec, pollSpec)
+			t.Fatalf("the drafts as saved: %v, %v, %v", spec, pollSpec, quizSpec)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

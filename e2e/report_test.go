@@ -718,6 +718,9 @@ func TestSegmentsOfEveryKindOnScreens(t *testing.T) {
 			document.querySelector(".show-segments .seg-grid").textContent.includes("Local governments") && document.querySelector(".show-segments").textContent.includes(%s)`,
 			JS(showT.T("en", "seg.hiddenOne", "n", 1, "min", 5))), `(document.querySelector(".show-segments") || document.body).innerText.slice(0, 400)`))
 	}
+	// The closed quiz, its board and its groups fit the display's screen.
+	must(t, display.WaitJS(Patience, "the quiz's groups on screen", `document.querySelector(".show-segments .seg-note:last-child").getBoundingClientRect().bottom <= innerHeight`,
+		`[document.querySelector(".show-segments .seg-note:last-child").getBoundingClientRect().bottom, innerHeight]`))
 	// The scale's groups are told by their means ("2.67"), not a share.
 	cell, err := Eval[string](console, fmt.Sprintf(`document.querySelector(%s).textContent`, JS(Card(scale)+" .segments table.seg-table tbody td")))
 	must(t, err)

@@ -68,30 +68,31 @@ export function segmentLines(a, rows, total = (g) => g.responses) {
  * segmentsTable is the console's table of a segmented activity: a row per
  * item (option, word…), a column per group, "2 (33 %)" in each cell.
  * items: [labels]; counts(seg) gives the numbers in the items' order;
- * total(seg) what a share is of (the group's answers unless said).
+ * total(seg) what a share is of (the group's answers unless said); head
+ * the items' column header ("Answer" unless said).
  */
-export function segmentsTable(a, items, counts, total = (g) => g.responses) {
+export function segmentsTable(a, items, counts, total = (g) => g.responses, head) {
   const sh = new Map();
   return valuesTable(a, items, (g, i) => {
     if (!sh.has(g)) sh.set(g, groupShares(items.map((_, k) => counts(g)[k] || 0), total(g)));
     return t("seg.cell", { n: num(counts(g)[i] || 0), pct: sh.get(g)[i] });
-  });
+  }, head);
 }
 
 /**
  * valuesTable is the console's table of a segmented activity whose cells
  * are not shares (a scale's means): cell(seg, i) is the text of item i.
  */
-export function valuesTable(a, items, cell) {
+export function valuesTable(a, items, cell, head = t("seg.item_head")) {
   const s = segmentsOf(a);
   const box = el("div", { class: "segments" });
   if (!s) return box;
   if (s.list.length) {
-    const head = el("tr", null, el("th", { scope: "col", text: t("seg.item_head") }),
+    const top = el("tr", null, el("th", { scope: "col", text: head }),
       s.list.map((g) => el("th", { scope: "col", class: "num", lang: groupLang(g), text: t("seg.group_head", { name: groupName(g.constituency), n: num(g.responses) }) })));
     const body = items.map((label, i) => el("tr", null, el("th", { scope: "row", text: label }),
       s.list.map((g) => el("td", { class: "num", text: cell(g, i) }))));
-    box.append(el("table", { class: "seg-table" }, el("caption", { text: t("seg.heading") }), el("thead", null, head), el("tbody", null, body)));
+    box.append(el("table", { class: "seg-table" }, el("caption", { text: t("seg.heading") }), el("thead", null, top), el("tbody", null, body)));
   } else {
     box.append(el("p", { class: "seg-note", text: t("say.pair", { label: t("seg.heading"), value: t("seg.empty") }) }));
   }

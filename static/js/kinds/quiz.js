@@ -3,7 +3,7 @@
 // result. The contract is in static/README-pages.md; the quiz's view in
 // docs/protocol.md ("Quiz").
 import { t } from "/static/js/i18n.js";
-import { el, setText, say, liveText, isBusy, disabled, setDisabled, num, isOne, useCSS, syncList, pageOnly, segmentField } from "/static/js/dom.js";
+import { el, setText, say, liveText, isBusy, disabled, setDisabled, num, isOne, useCSS, syncList, pageOnly, segmentField, fillText } from "/static/js/dom.js";
 import { setUserText } from "/static/js/langs.js";
 
 // The console and the display give segments.js; the phone has none.
@@ -148,6 +148,17 @@ export const host = {
       fields,
       relabel,
       reset,
+      // fill loads a draft's view into the form, for the console's Edit
+      // (the facilitator's view has the right answers).
+      fill(a) {
+        list.textContent = "";
+        const right = new Set(a.correct || []);
+        (a.options || []).forEach((o, i) => fillText(addOption("", right.has(i)), o.label, o.labels));
+        while (list.children.length < 2) addOption("", false);
+        seconds.value = String(a.seconds ?? SECONDS.def);
+        points.value = String(a.points ?? POINTS.def);
+        segment.input.checked = !!a.segment;
+      },
       spec(title, fail) {
         const rows = Array.from(list.children).map((li) => li._p);
         const kept = rows.filter((p) => p.input.value.trim());
@@ -230,7 +241,7 @@ export const host = {
     }
     if (seg()?.segmentsOf(a)) {
       useCSS("/static/css/segments.css");
-      c.quizSegs.replaceChildren(seg().segmentsTable(a, opts.map((o) => o.label), segCounts));
+      c.quizSegs.replaceChildren(el("p", { cls: "hint", text: t("quiz.segAnswers") }), seg().segmentsTable(a, opts.map((o) => o.label), segCounts));
     } else if (c.quizSegs.firstChild) {
       c.quizSegs.textContent = "";
     }
@@ -363,7 +374,10 @@ export const show = {
           if (!results) live.push(t("live.option", { letter, label: o.label }));
           else live.push(t(isRight ? "live.optionRight" : "live.optionCount", { letter, label: o.label, n: num(o.count ?? 0) }));
         });
-        const lb = results && Array.isArray(a.leaderboard) ? a.leaderboard : null;
+        // With the groups' panels under the answers, the board shows its
+        // top five, so that everything fits a projector's screen.
+        const segmented = results && !!seg()?.segmentsOf(a);
+        const lb = results && Array.isArray(a.leaderboard) ? (segmented ? a.leaderboard.slice(0, 5) : a.leaderboard) : null;
         boardBox.hidden = !lb;
         if (lb) {
           setText(boardHead, t("quiz.leaderboard"));
@@ -386,11 +400,11 @@ export const show = {
         if (a.state === "closed" && !results) {
           live.push(t("quiz.hidden"));
         }
-        if (results && seg()?.segmentsOf(a)) {
+        if (segmented) {
           useCSS("/static/css/segments.css");
           const labels = opts.map((o) => o.label);
-          segs.replaceChildren(seg().segmentsGrid(a, labels, segCounts));
-          live.push(...seg().segmentLines(a, (g) => labels.map((label, i) => ({ label, n: segCounts(g)[i] || 0 }))));
+          segs.replaceChildren(el("p", "seg-note", t("quiz.segAnswers")), seg().segmentsGrid(a, labels, segCounts));
+          live.push(t("quiz.segAnswers"), ...seg().segmentLines(a, (g) => labels.map((label, i) => ({ label, n: segCounts(g)[i] || 0 }))));
         } else if (segs.firstChild) {
           segs.textContent = "";
         }

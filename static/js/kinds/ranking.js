@@ -116,7 +116,7 @@ export const host = {
     });
     if (seg()?.segmentsOf(a)) {
       useCSS("/static/css/segments.css");
-      c.rkSegs.replaceChildren(el("p", { cls: "hint", text: t("ranking.segFirsts") }), seg().segmentsTable(a, (a.options || []).map((o) => o.label), segFirsts));
+      c.rkSegs.replaceChildren(el("p", { cls: "hint", text: t("ranking.segFirsts") }), seg().segmentsTable(a, (a.options || []).map((o) => o.label), segFirsts, undefined, t("seg.item_option")));
     } else if (c.rkSegs.firstChild) {
       c.rkSegs.textContent = "";
     }

@@ -201,7 +201,7 @@ export const host = {
     });
     if (seg()?.segmentsOf(a)) {
       useCSS("/static/css/segments.css");
-      c.scSegs.replaceChildren(el("p", { cls: "hint", text: t("scale.segMeans") }), seg().valuesTable(a, (a.statements || []).map((s) => s.label), segMean));
+      c.scSegs.replaceChildren(el("p", { cls: "hint", text: t("scale.segMeans") }), seg().valuesTable(a, (a.statements || []).map((s) => s.label), segMean, t("seg.item_statement")));
     } else if (c.scSegs.firstChild) {
       c.scSegs.textContent = "";
     }
