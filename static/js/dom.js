@@ -429,9 +429,9 @@ export function textList(ctx, opts) {
   };
 }
 
-// JOIN_GROUP_KEY holds, per session, the constituency chosen at join: its
-// identity and its names in every language, so that a queue's form can
-// offer it first, whatever language the phone reads the queue in.
+// joinGroupKey is the storage key, per session, of the constituency chosen
+// at join: its identity and its names in every language, so that a queue's
+// form can offer it first, whatever language the phone reads the queue in.
 export const joinGroupKey = (code) => "townhall.joinGroup." + code;
 
 // segmentField is the prepare form's "results by constituency" checkbox
