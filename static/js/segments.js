@@ -4,7 +4,7 @@
 // out the groups under the activity's minSegment and counted them in
 // "segmentsHidden". Keys: seg.* in host.json and show.json.
 import { t } from "/static/js/i18n.js";
-import { el, num, pct, shares } from "/static/js/dom.js";
+import { el, num, pct, shares, useCSS } from "/static/js/dom.js";
 
 /** groupName is a constituency as the page says it: "other" and "" are the page's own words. */
 export function groupName(c) {
@@ -27,6 +27,19 @@ export function groupLang(g) {
 export function segmentsOf(a) {
   if (!a || !Array.isArray(a.segments)) return null;
   return { list: a.segments, hidden: Number(a.segmentsHidden) || 0, min: a.minSegment || 5 };
+}
+
+/**
+ * place puts a kind's drawing of its groups in box, with the segments'
+ * styles, or empties box for none (not segmented, or results not shown).
+ */
+export function place(box, nodes) {
+  if (nodes) {
+    useCSS("/static/css/segments.css");
+    box.replaceChildren(...nodes);
+  } else if (box.firstChild) {
+    box.textContent = "";
+  }
 }
 
 /** hiddenNote is the sentence for the groups left out, or "". */
@@ -62,6 +75,11 @@ export function segmentLines(a, rows, total = (g) => g.responses) {
   const note = hiddenNote(s);
   if (note) lines.push(note);
   return lines;
+}
+
+/** countLines is segmentLines for counts in the items' order (counts(seg)). */
+export function countLines(a, items, counts) {
+  return segmentLines(a, (g) => items.map((label, i) => ({ label, n: counts(g)[i] || 0 })));
 }
 
 /**

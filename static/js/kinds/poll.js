@@ -1,7 +1,7 @@
 // The poll on each page: the console's form and card, the projected bars,
 // the phone's ballot. The contract is in static/README-pages.md.
 import { t } from "/static/js/i18n.js";
-import { el, setText, liveText, isBusy, disabled, setDisabled, num, pct, shares, isOne, syncList, useCSS, textList, pageOnly } from "/static/js/dom.js";
+import { el, setText, liveText, isBusy, disabled, setDisabled, num, pct, shares, isOne, syncList, textList, pageOnly } from "/static/js/dom.js";
 import { setUserText } from "/static/js/langs.js";
 
 // The console and the display give segments.js; the phone has none.
@@ -108,12 +108,7 @@ export const host = {
       li._p.count.textContent = t("poll.count", { n: votes, pct: share });
       li._p.fill.style.width = `${share}%`;
     });
-    if (seg()?.segmentsOf(a)) {
-      useCSS("/static/css/segments.css");
-      c.pollSegs.replaceChildren(seg().segmentsTable(a, opts.map((o) => o.label), segVotes));
-    } else if (c.pollSegs.firstChild) {
-      c.pollSegs.textContent = "";
-    }
+    if (seg()) seg().place(c.pollSegs, seg().segmentsOf(a) && [seg().segmentsTable(a, opts.map((o) => o.label), segVotes)]);
   },
 
   summary(a) {
@@ -211,13 +206,8 @@ export const show = {
         });
         const count = voters !== null ? (isOne(voters) ? t("poll.voterOne", { n: num(voters) }) : t("poll.voters", { n: num(voters) })) : null;
         const extra = ctx.resultsExtra(shown, t("poll.hidden"), count, live);
-        if (segmented) {
-          useCSS("/static/css/segments.css");
-          parts.segs.replaceChildren(seg().segmentsGrid(a, options.map((o) => o.label), segVotes, BAR_COLORS));
-          live.push(...seg().segmentLines(a, segRows(a)));
-        } else if (parts.segs.firstChild) {
-          parts.segs.textContent = "";
-        }
+        if (seg()) seg().place(parts.segs, segmented && [seg().segmentsGrid(a, options.map((o) => o.label), segVotes, BAR_COLORS)]);
+        if (segmented) live.push(...seg().segmentLines(a, segRows(a)));
         ctx.fillMeta(parts.meta, a, extra);
         ctx.announce(live);
       },

@@ -239,12 +239,7 @@ export const host = {
           el("span", { cls: "quiz-pts", text: t("quiz.pts", { n: num(l.points) }) })));
       }
     }
-    if (seg()?.segmentsOf(a)) {
-      useCSS("/static/css/segments.css");
-      c.quizSegs.replaceChildren(el("p", { cls: "hint", text: t("quiz.segAnswers") }), seg().segmentsTable(a, opts.map((o) => o.label), segCounts));
-    } else if (c.quizSegs.firstChild) {
-      c.quizSegs.textContent = "";
-    }
+    if (seg()) seg().place(c.quizSegs, seg().segmentsOf(a) && [el("p", { cls: "hint", text: t("quiz.segAnswers") }), seg().segmentsTable(a, opts.map((o) => o.label), segCounts)]);
   },
 
   // tick redraws the countdown every second.
@@ -400,14 +395,9 @@ export const show = {
         if (a.state === "closed" && !results) {
           live.push(t("quiz.hidden"));
         }
-        if (segmented) {
-          useCSS("/static/css/segments.css");
-          const labels = opts.map((o) => o.label);
-          segs.replaceChildren(el("p", "seg-note", t("quiz.segAnswers")), seg().segmentsGrid(a, labels, segCounts));
-          live.push(t("quiz.segAnswers"), ...seg().segmentLines(a, (g) => labels.map((label, i) => ({ label, n: segCounts(g)[i] || 0 }))));
-        } else if (segs.firstChild) {
-          segs.textContent = "";
-        }
+        const labels = opts.map((o) => o.label);
+        if (seg()) seg().place(segs, segmented && [el("p", "seg-note", t("quiz.segAnswers")), seg().segmentsGrid(a, labels, segCounts)]);
+        if (segmented) live.push(t("quiz.segAnswers"), ...seg().countLines(a, labels, segCounts));
         ctx.fillMeta(h.meta, a, [a.state === "closed" && !results ? el("p", "show-badge show-badge-hidden", t("quiz.hidden")) : null, count]);
         drawClock();
         ctx.announce(live);

@@ -114,11 +114,9 @@ export const host = {
       setText(li._p.tie, shown(a) ? tieNote(list, k) : "");
       li._p.tie.hidden = !li._p.tie.textContent;
     });
-    if (seg()?.segmentsOf(a)) {
-      useCSS("/static/css/segments.css");
-      c.rkSegs.replaceChildren(el("p", { cls: "hint", text: t("ranking.segFirsts") }), seg().segmentsTable(a, (a.options || []).map((o) => o.label), segFirsts, undefined, t("seg.item_option")));
-    } else if (c.rkSegs.firstChild) {
-      c.rkSegs.textContent = "";
+    if (seg()) {
+      seg().place(c.rkSegs, seg().segmentsOf(a) &&
+        [el("p", { cls: "hint", text: t("ranking.segFirsts") }), seg().segmentsTable(a, (a.options || []).map((o) => o.label), segFirsts, undefined, t("seg.item_option"))]);
     }
   },
 
@@ -219,13 +217,8 @@ export const show = {
         const extra = ctx.resultsExtra(on, t("ranking.hidden"), count, live);
         const labels = (a.options || []).map((o) => o.label);
         root.classList.toggle("has-segments", segmented);
-        if (segmented) {
-          useCSS("/static/css/segments.css");
-          parts.segs.replaceChildren(el("p", "seg-note", t("ranking.segFirsts")), seg().segmentsGrid(a, labels, segFirsts));
-          live.push(t("ranking.segFirsts"), ...seg().segmentLines(a, (g) => labels.map((label, i) => ({ label, n: segFirsts(g)[i] || 0 }))));
-        } else if (parts.segs.firstChild) {
-          parts.segs.textContent = "";
-        }
+        if (seg()) seg().place(parts.segs, segmented && [el("p", "seg-note", t("ranking.segFirsts")), seg().segmentsGrid(a, labels, segFirsts)]);
+        if (segmented) live.push(t("ranking.segFirsts"), ...seg().countLines(a, labels, segFirsts));
         ctx.fillMeta(parts.meta, a, extra);
         ctx.announce(live);
       },

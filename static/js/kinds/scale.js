@@ -199,11 +199,9 @@ export const host = {
       li._p.counts.textContent = (s.counts || []).map((n, i) => t("say.pair", { label: num(ps[i]), value: num(n) })).join(", ");
       li._p.chart.draw(a, s);
     });
-    if (seg()?.segmentsOf(a)) {
-      useCSS("/static/css/segments.css");
-      c.scSegs.replaceChildren(el("p", { cls: "hint", text: t("scale.segMeans") }), seg().valuesTable(a, (a.statements || []).map((s) => s.label), segMean, t("seg.item_statement")));
-    } else if (c.scSegs.firstChild) {
-      c.scSegs.textContent = "";
+    if (seg()) {
+      seg().place(c.scSegs, seg().segmentsOf(a) &&
+        [el("p", { cls: "hint", text: t("scale.segMeans") }), seg().valuesTable(a, (a.statements || []).map((s) => s.label), segMean, t("seg.item_statement"))]);
     }
   },
 
@@ -296,14 +294,9 @@ export const show = {
         const n = a.responses ?? a.voters;
         const count = typeof n === "number" ? (isOne(n) ? t("scale.responseOne", { n: num(n) }) : t("scale.responses", { n: num(n) })) : null;
         const extra = ctx.resultsExtra(on, t("scale.hidden"), count, live);
-        if (segmented) {
-          useCSS("/static/css/segments.css");
-          const labels = st.map((x) => x.label);
-          parts.segs.replaceChildren(el("p", "seg-note", t("scale.segMeans")), seg().valuesGrid(a, labels, segFrac(a), segMean));
-          live.push(t("scale.segMeans"), ...seg().valueLines(a, labels, segMean));
-        } else if (parts.segs.firstChild) {
-          parts.segs.textContent = "";
-        }
+        const labels = st.map((x) => x.label);
+        if (seg()) seg().place(parts.segs, segmented && [el("p", "seg-note", t("scale.segMeans")), seg().valuesGrid(a, labels, segFrac(a), segMean)]);
+        if (segmented) live.push(t("scale.segMeans"), ...seg().valueLines(a, labels, segMean));
         ctx.fillMeta(parts.meta, a, extra);
         ctx.announce(live);
       },

@@ -158,14 +158,11 @@ export const host = {
         : { key: "hide", text: t("wordcloud.hide"), label: t("wordcloud.hideWord", { word: w.text }),
           run: () => ctx.cmd("word.hide", { activity: act, text: w.text }, c.err) }]));
     });
-    if (seg()?.segmentsOf(a)) {
+    if (seg()) {
       // The cloud's top words, each group's count of them.
-      useCSS("/static/css/segments.css");
       const top = shown.filter((w) => !w.hidden).slice(0, 8);
-      c.wcSegs.replaceChildren(seg().segmentsTable(a, top.map((w) => w.text),
-        (g) => top.map((w) => ((g.words || []).find((x) => x.key === w.key) || {}).count || 0), segEntries));
-    } else if (c.wcSegs.firstChild) {
-      c.wcSegs.textContent = "";
+      seg().place(c.wcSegs, seg().segmentsOf(a) && [seg().segmentsTable(a, top.map((w) => w.text),
+        (g) => top.map((w) => ((g.words || []).find((x) => x.key === w.key) || {}).count || 0), segEntries)]);
     }
   },
 
@@ -246,13 +243,9 @@ export const show = {
             live.push(isOne(w.count) ? t("live.wordOne", { text: w.text, n: num(w.count) }) : t("live.words", { text: w.text, n: num(w.count) }));
           }
         }
-        if (words && seg()?.segmentsOf(a)) {
-          useCSS("/static/css/segments.css");
-          segs.replaceChildren(seg().segmentsGrid(a, (g) => segTop(g, 4).map((w) => w.text), (g) => segTop(g, 4).map((w) => w.count), null, segEntries));
-          live.push(...seg().segmentLines(a, (g) => segTop(g, 4).map((w) => ({ label: w.text, n: w.count })), segEntries));
-        } else if (segs.firstChild) {
-          segs.textContent = "";
-        }
+        const segmented = words && !!seg()?.segmentsOf(a);
+        if (seg()) seg().place(segs, segmented && [seg().segmentsGrid(a, (g) => segTop(g, 4).map((w) => w.text), (g) => segTop(g, 4).map((w) => w.count), null, segEntries)]);
+        if (segmented) live.push(...seg().segmentLines(a, (g) => segTop(g, 4).map((w) => ({ label: w.text, n: w.count })), segEntries));
         ctx.fillMeta(h.meta, a, extra);
         ctx.announce(live);
       },
