@@ -201,6 +201,7 @@ func (h *Hub) tick(attendees bool) {
 		return
 	}
 	st := h.state
+	langs := st.Languages
 	now := nowString()
 	// A view is made once per role and language in use (PROTOCOL.md 1.2):
 	// a session without languages has one group per role.
@@ -346,7 +347,7 @@ func (h *Hub) tick(attendees bool) {
 	for j, c := range conns {
 		started := false
 		for i, g := range groups {
-			if c.role != g.role || (g.lang != "" && st.Lang(c.lang) != g.lang) {
+			if c.role != g.role || (g.lang != "" && session.PickLang(langs, c.lang) != g.lang) {
 				continue
 			}
 			fs := all[i]

@@ -189,23 +189,28 @@ func CanonLang(tag string) string { return canonLang(tag) }
 // session without languages. Views are made once per language this gives,
 // so that a hall in three languages costs three encodings, whatever its
 // phones ask for.
-func (s *State) Lang(want string) string {
-	if len(s.Languages) == 0 {
+func (s *State) Lang(want string) string { return PickLang(s.Languages, want) }
+
+// PickLang is State.Lang over a list of languages taken earlier: the hub
+// reads connections' languages after it has let go of the state's lock,
+// and a session.update replaces the list rather than changing it.
+func PickLang(langs []string, want string) string {
+	if len(langs) == 0 {
 		return ""
 	}
-	for _, l := range s.Languages {
+	for _, l := range langs {
 		if l == want {
 			return l
 		}
 	}
 	if base := baseLang(want); base != "" {
-		for _, l := range s.Languages {
+		for _, l := range langs {
 			if baseLang(l) == base {
 				return l
 			}
 		}
 	}
-	return s.Languages[0]
+	return langs[0]
 }
 
 // first is the default language of a list of them, "" for none.

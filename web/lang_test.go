@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/townhall/townhall/hub"
 )
 
 // connectIn says hello in a language and waits for the welcome.
@@ -85,4 +87,72 @@ func TestViewsInEachPhonesLanguage(t *testing.T) {
 		entries, _ := a["entries"].([]any)
 		return len(entries) == 1 && entries[0].(map[string]any)["lang"] == "es-MX"
 	})
+}
+
+// Languages change while votes are pushed to phones in each of them: a
+// phone whose language leaves the session reads the default, and reads
+// its own again when it comes back. Run with -race, this is also the test
+// that the push loop matches connections to languages without reading
+// the state a session.update is writing.
+func TestLanguagesChangeWhilePushing(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, func(_ *Config, h *hub.Config) { h.CommandRate, h.CommandBurst = 1000, 1000 })
+	sess := s.create(t, "Shifting")
+	host := s.connect(t, sess.FacilitatorKey)
+	all := []string{"en", "fr", "es"}
+	if out := host.cmd("session.update", map[string]any{"languages": all}); out["type"] != "ack" {
+		t.Fatalf("update: %v", out)
+	}
+	out := host.cmd("activity.create", map[string]any{"activity": map[string]any{"kind": "poll",
+		"title":   map[string]string{"en": "Now?", "fr": "Maintenant ?", "es": "¿Ahora?"},
+		"options": []string{"Yes", "No"}}})
+	poll, _ := out["activity"].(string)
+	for _, op := range []string{"activity.present", "activity.open"} {
+		if a := host.cmd(op, map[string]any{"activity": poll}); a["type"] != "ack" {
+			t.Fatalf("%s: %v", op, a)
+		}
+	}
+	host.cmd("activity.reveal", map[string]any{"activity": poll, "attendees": true, "display": true})
+	fr := s.connectIn(t, s.join(t, sess.Code), "fr")
+	es := s.connectIn(t, s.join(t, sess.Code), "es")
+	display := s.connectIn(t, sess.DisplayKey, "es")
+
+	var voters []*client
+	for range 12 {
+		voters = append(voters, s.connectIn(t, s.join(t, sess.Code), []string{"fr", "es", "en"}[len(voters)%3]))
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, v := range voters {
+			v.cmd("vote", map[string]any{"activity": poll, "choices": []int{i % 2}})
+		}
+	}()
+	for i := range 24 {
+		langs := all
+		if i%2 == 0 {
+			langs = all[:2]
+		}
+		if out := host.cmd("session.update", map[string]any{"languages": langs}); out["type"] != "ack" {
+			t.Fatalf("update %d: %v", i, out)
+		}
+	}
+	<-done
+
+	title := func(want string) func(map[string]any) bool {
+		return func(m map[string]any) bool {
+			a := activityOf(m, poll)
+			return a != nil && a["title"] == want && a["voters"] == float64(len(voters))
+		}
+	}
+	// The last update put Spanish back.
+	es.waitFor("the Spanish phone in Spanish with every vote", title("¿Ahora?"))
+	fr.waitFor("the French phone in French with every vote", title("Maintenant ?"))
+	display.waitFor("the Spanish display in Spanish", title("¿Ahora?"))
+
+	if out := host.cmd("session.update", map[string]any{"languages": all[:2]}); out["type"] != "ack" {
+		t.Fatalf("update: %v", out)
+	}
+	es.waitFor("the Spanish phone in the default once Spanish is gone", title("Now?"))
+	fr.waitFor("the French phone still in French", title("Maintenant ?"))
 }
