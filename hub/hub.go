@@ -51,6 +51,9 @@ type Hub struct {
 	//
 	// pushed is the view last pushed per role and key (hub/patch.go).
 	pushed map[string]*pushedView
+	// pushedLangs is, per audience, the session's languages when pushed
+	// was last valid for it.
+	pushedLangs [2][]string
 	// tickConns is the connections a tick queues on, kept between ticks.
 	tickConns []*Conn
 	// presented is the activity attendees were last sent "you" for.

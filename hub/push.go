@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/townhall/townhall/session"
@@ -211,6 +213,21 @@ func (h *Hub) tick(attendees bool) {
 	frames, all := make([][]push, len(groups)), make([][]push, len(groups))
 	if h.pushed == nil {
 		h.pushed = map[string]*pushedView{}
+	}
+	// A phone follows its group's views: when the languages change, a
+	// phone moves between groups, and the memory of what a group was last
+	// sent no longer says what its phones show (a language that leaves
+	// and comes back would find its old view "unchanged"). It is dropped
+	// for the audience, so that every view goes out once.
+	if !slices.Equal(langs, h.pushedLangs[aud]) {
+		h.pushedLangs[aud] = langs
+		for k := range h.pushed {
+			for _, r := range roles {
+				if strings.HasPrefix(k, string(r)+"/") {
+					delete(h.pushed, k)
+				}
+			}
+		}
 	}
 	// Patches are made only while some connection of the audience takes
 	// them.
